@@ -57,7 +57,7 @@ async function podLatencies(lab: Lab): Promise<number[]> {
     created.set(name, performance.now());
     await api.createNamespacedPod({
       namespace: NS,
-      body: sleeperPod(NS, name, nodes[i % nodes.length]!, 'lab-net1') as V1Pod,
+      body: sleeperPod(NS, name, nodes[i % nodes.length]!, 'lab-net1'),
     });
   }
   const timeout = setTimeout(resolveDone, 300_000);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Lab } from '../lab.ts';
 import { bridgeNad, podView, sleeperPod, waitRunning } from '../demo.ts';
 import { waitFor } from '../controlplane.ts';
+import { run } from '../../lib/exec.ts';
 import { leftovers, NOTHING, testLabName } from './leftovers.ts';
 
 const test = anyTest as TestFn<{ lab: Lab }>;
@@ -133,7 +134,7 @@ test('a SIGKILLed kubelet comes back without disturbing its pods; watchers survi
   await apply(lab, c.name, sleeperPod(NS, 'steady', node.name));
   const before = await waitRunning(lab, c.name, NS, 'steady');
   const netns = await lab.podNetns(c.name, NS, 'steady');
-  const podPids = (await lab.exec(c.name, NS, 'steady', ['ip', 'netns', 'pids', netns])).stdout;
+  const podPids = await run(['ip', 'netns', 'pids', netns]);
 
   lab.killKubelet(node.name);
   lab.startKubelet(node.name);
@@ -141,11 +142,7 @@ test('a SIGKILLed kubelet comes back without disturbing its pods; watchers survi
   const after = await podView(lab, c.name, NS, 'steady');
   t.is(after.phase, 'Running');
   t.is(after.podIP, before.podIP);
-  t.is(
-    (await lab.exec(c.name, NS, 'steady', ['ip', 'netns', 'pids', netns])).stdout,
-    podPids,
-    'same processes',
-  );
+  t.is(await run(['ip', 'netns', 'pids', netns]), podPids, 'same processes');
   const restarts = await lab.kubectl(c.name, [
     'get',
     'pod',

@@ -1,0 +1,28 @@
+/**
+ * Names and labels that more than one component derives (SPEC §3.3–§3.5). Each is built in
+ * one place, because a name the controller writes and the worker looks for must agree.
+ */
+
+/** Namespace label that joins a namespace to a slice; also set on injected pods. */
+export const SLICE_LABEL = 'slicenet.dev/slice';
+
+/** Pod label that keeps the webhook from injecting the slice NIC. */
+export const EXCLUDE_LABEL = 'slicenet.dev/exclude';
+
+/** The hub namespace holding one cluster's WorkerSlices (the reach of its credential). */
+export function clusterNamespace(cluster: string): string {
+  return `slicenet-cluster-${cluster}`;
+}
+
+/** The NetworkAttachmentDefinition of a slice, in each joined namespace. */
+export function nadName(slice: string): string {
+  return `slicenet-${slice}`;
+}
+
+/**
+ * The SliceIPBlock of `cidr` in `slice`, e.g. payments-10-90-0-0-26. The CRD enforces this
+ * form, so the API server's name uniqueness keeps two nodes from leasing one block.
+ */
+export function ipBlockName(slice: string, cidr: string): string {
+  return `${slice}-${cidr.replace(/[./]/g, '-')}`;
+}

@@ -1,0 +1,220 @@
+/**
+ * The Slicenet API (group slicenet.dev, version v1alpha1) as TypeScript types, shared by the
+ * controller, the worker, the webhook and the CLI. The CRD manifests in crds/ are the
+ * authority; these types follow them field by field (SPEC §3).
+ *
+ * Objects read from the API server have every default applied, but the types keep defaulted
+ * fields optional, because objects a user or a test builds do not. Timestamps are RFC 3339
+ * strings, as they arrive in plain JSON.
+ */
+import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
+import type { Condition } from '../../lib/kube/conditions.ts';
+
+export const GROUP = 'slicenet.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** Where each kind lives, for informer paths and API calls. */
+export const resources = {
+  SliceConfig: { kind: 'SliceConfig', plural: 'sliceconfigs', namespaced: true },
+  Cluster: { kind: 'Cluster', plural: 'clusters', namespaced: true },
+  WorkerSlice: { kind: 'WorkerSlice', plural: 'workerslices', namespaced: true },
+  Slice: { kind: 'Slice', plural: 'slices', namespaced: false },
+  SliceIPBlock: { kind: 'SliceIPBlock', plural: 'sliceipblocks', namespaced: false },
+} as const;
+
+export type Kind = keyof typeof resources;
+
+/** Condition types used on Slicenet objects. */
+export const Conditions = {
+  Ready: 'Ready',
+  Progressing: 'Progressing',
+  Degraded: 'Degraded',
+  Registered: 'Registered',
+  Healthy: 'Healthy',
+} as const;
+
+export interface SlicenetObject<K extends Kind, Spec, Status> extends KubernetesObject {
+  apiVersion: typeof API_VERSION;
+  kind: K;
+  metadata: V1ObjectMeta & { name: string };
+  spec: Spec;
+  status?: Status;
+}
+
+/** The DSCP classes a slice's tunnel traffic can carry (SPEC §3.1), as the CRD enumerates them. */
+// prettier-ignore
+export const DSCP_CLASSES = [
+  'Default', 'AF11', 'AF12', 'AF13', 'AF21', 'AF22', 'AF23', 'AF31', 'AF32', 'AF33', 'AF41', 'AF42', 'AF43',
+  'CS1', 'CS2', 'CS3', 'CS4', 'CS5', 'CS6', 'CS7', 'EF',
+] as const;
+export type Dscp = (typeof DSCP_CLASSES)[number];
+
+export const CIPHERS = ['chacha20-poly1305', 'aes-256-gcm'] as const;
+export type Cipher = (typeof CIPHERS)[number];
+
+/** A namespace allowed on the slice, in the clusters named or in every member cluster (["*"], the default). */
+export interface NamespaceRule {
+  namespace: string;
+  clusters?: string[];
+}
+
+export interface Isolation {
+  enabled?: boolean;
+  allowedNamespaces?: NamespaceRule[];
+}
+
+export interface QoS {
+  guaranteedKbps: number;
+  ceilingKbps: number;
+  /** 0 highest, 7 lowest; default 3. */
+  priority?: number;
+  /** Default "Default". */
+  dscp?: Dscp;
+}
+
+// ---- SliceConfig (hub, namespaced) ----------------------------------------------------------
+
+export interface GatewayConfig {
+  /** Default chacha20-poly1305. */
+  cipher?: Cipher;
+  /** Default 1. */
+  replicas?: 1 | 2;
+  /** Unset: the controller assigns one. */
+  port?: number;
+  /** Unset: derived from the WAN MTU less the tunnel overhead. */
+  mtu?: number;
+}
+
+export interface SliceConfigSpec {
+  /** IPv4, private, /8–/22. Immutable. */
+  subnet: string;
+  /** 2–64, default 16. Immutable. */
+  maxClusters?: number;
+  clusters?: string[];
+  /** Empty: any namespace with the join label. */
+  namespaces?: NamespaceRule[];
+  isolation?: Isolation;
+  qos?: QoS;
+  gateway?: GatewayConfig;
+}
+
+/**
+ * Pending: the cluster's worker has not reported yet. Connecting: tunnels to some peers are not
+ * up. Ready: everything up. Degraded: it was up and something failed. Leaving: being removed.
+ */
+export type ClusterPhase = 'Pending' | 'Connecting' | 'Ready' | 'Degraded' | 'Leaving';
+
+export interface SliceClusterStatus {
+  name: string;
+  /** The cluster's block of the slice subnet. */
+  subnet?: string;
+  phase?: ClusterPhase;
+  gatewaysConnected?: number;
+  /** How many slice endpoints the cluster has. */
+  endpoints?: number;
+}
+
+export interface SliceConfigStatus {
+  /** Ready, Progressing, Degraded. */
+  conditions?: Condition[];
+  clusters?: SliceClusterStatus[];
+}
+
+export type SliceConfig = SlicenetObject<'SliceConfig', SliceConfigSpec, SliceConfigStatus>;
+
+// ---- Cluster (hub, namespaced) --------------------------------------------------------------
+
+export interface ClusterSpec {
+  /** 576–9216, default 1500. */
+  wanMtu?: number;
+}
+
+export interface ClusterStatus {
+  /** Registered, Healthy. */
+  conditions?: Condition[];
+  gatewayAddresses?: string[];
+  lastHeartbeatTime?: string;
+  /** "n/m": ready agents out of nodes. */
+  agentsReady?: string;
+}
+
+export type Cluster = SlicenetObject<'Cluster', ClusterSpec, ClusterStatus>;
+
+// ---- WorkerSlice (hub, in slicenet-cluster-<cluster>) and Slice (member, cluster-scoped) ----
+
+/** A pod on the slice. */
+export interface Endpoint {
+  ip: string;
+  mac?: string;
+  namespace: string;
+  pod: string;
+  labels?: Record<string, string>;
+}
+
+export interface Peer {
+  cluster: string;
+  /** The peer's share of the subnet. */
+  block: string;
+  /** The peer gateway's static X25519 public key, base64; unset until the peer reported it. */
+  publicKey?: string;
+  /** host:port of each of the peer's gateways. */
+  gatewayAddresses?: string[];
+  endpoints?: Endpoint[];
+}
+
+export interface SliceGateway {
+  cipher: Cipher;
+  replicas: 1 | 2;
+  port: number;
+}
+
+export interface SliceSpec {
+  /** The member cluster this copy is for. */
+  cluster: string;
+  subnet: string;
+  /** This cluster's share of the subnet. */
+  block: string;
+  vni: number;
+  mtu: number;
+  namespaces?: NamespaceRule[];
+  isolation?: Isolation;
+  qos?: QoS;
+  gateway: SliceGateway;
+  peers?: Peer[];
+}
+
+export interface GatewayStatus {
+  /** The gateway pod. */
+  name: string;
+  node?: string;
+  /** host:port it listens on. */
+  address?: string;
+  publicKey?: string;
+  active?: boolean;
+}
+
+export interface SliceStatus {
+  /** The spec generation the cluster has put in place. */
+  observedGeneration?: number;
+  conditions?: Condition[];
+  gateways?: GatewayStatus[];
+  endpoints?: Endpoint[];
+}
+
+export type WorkerSlice = SlicenetObject<'WorkerSlice', SliceSpec, SliceStatus>;
+export type Slice = SlicenetObject<'Slice', SliceSpec, SliceStatus>;
+
+// ---- SliceIPBlock (member, cluster-scoped) --------------------------------------------------
+
+export interface SliceIPBlockSpec {
+  slice: string;
+  node: string;
+  cidr: string;
+}
+
+export interface SliceIPBlockStatus {
+  allocated?: number;
+}
+
+export type SliceIPBlock = SlicenetObject<'SliceIPBlock', SliceIPBlockSpec, SliceIPBlockStatus>;
