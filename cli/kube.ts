@@ -1,0 +1,68 @@
+/**
+ * The connection a command works through, built the way kubectl builds it: --kubeconfig, else
+ * $KUBECONFIG (a list of files, merged), else ~/.kube/config, else in-cluster; then --context.
+ * SliceConfigs live in the hub namespace: --hub-namespace, or -n, else slicenet-system.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../lib/kube/client.ts';
+import { str, type Values } from './args.ts';
+import { UsageError, explainApiError } from './errors.ts';
+import { SlicenetError } from '../lib/errors.ts';
+
+export const DEFAULT_HUB_NAMESPACE = 'slicenet-system';
+
+export interface Kube {
+  kc: KubeConfig;
+  /** The API server's URL, for messages. */
+  server: string;
+  /** Runs an API call, turning its failure into an error the user can act on. */
+  call<T>(what: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export function connect(values: Values): Kube {
+  const path = str(values, 'kubeconfig');
+  let kc: KubeConfig;
+  if (path) kc = loadKubeConfig(path);
+  else {
+    kc = new KubeConfig();
+    try {
+      kc.loadFromDefault();
+    } catch (err) {
+      throw new SlicenetError(
+        'KUBECONFIG_UNREADABLE',
+        `cannot load the kubeconfig ($KUBECONFIG or ~/.kube/config): ${(err as Error).message}`,
+      );
+    }
+  }
+  const context = str(values, 'context');
+  if (context) {
+    if (!kc.getContextObject(context)) {
+      const known = kc.getContexts().map((c) => c.name);
+      throw new UsageError(
+        `--context: no context '${context}' in the kubeconfig (known: ${known.join(', ') || 'none'})`,
+      );
+    }
+    kc.setCurrentContext(context);
+  }
+  const server = kc.getCurrentCluster()?.server;
+  if (!server)
+    throw new SlicenetError(
+      'KUBECONFIG_UNREADABLE',
+      'the kubeconfig has no current cluster: pass --kubeconfig or --context',
+    );
+  return {
+    kc,
+    server,
+    async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+      try {
+        return await fn();
+      } catch (err) {
+        throw explainApiError(err, what, server);
+      }
+    },
+  };
+}
+
+export function hubNamespace(values: Values): string {
+  return str(values, 'hub-namespace') ?? str(values, 'namespace') ?? DEFAULT_HUB_NAMESPACE;
+}
