@@ -13,7 +13,7 @@
  * deregistered since, must stay editable, not least so that its finalizer can be removed.
  */
 import { DSCP_CLASSES } from '../controller/api/types.ts';
-import { formatCidr, isPrivate, network, overlaps, parseCidr, type Cidr } from './cidr.ts';
+import { formatCidr, isPrivate, network, overlaps, parseCidr, type Cidr } from '../lib/net/cidr.ts';
 
 export const PREFIX = { min: 8, max: 22 } as const;
 export const MAX_CLUSTERS = { min: 2, max: 64, default: 16 } as const;

@@ -26,3 +26,12 @@ export function nadName(slice: string): string {
 export function ipBlockName(slice: string, cidr: string): string {
   return `${slice}-${cidr.replace(/[./]/g, '-')}`;
 }
+
+/**
+ * The Lease a member cluster's worker renews in its hub namespace, slicenet-cluster-<cluster>,
+ * as its heartbeat: the one hub object outside WorkerSlices that its credential may write.
+ */
+export const HEARTBEAT_LEASE = 'heartbeat';
+
+/** The namespace the controller and worker run in, on the hub and on every member cluster. */
+export const SYSTEM_NAMESPACE = 'slicenet-system';

@@ -116,6 +116,8 @@ export interface SliceClusterStatus {
 }
 
 export interface SliceConfigStatus {
+  /** Allocated by the controller, unique among all SliceConfigs, kept for the slice's life. */
+  vni?: number;
   /** Ready, Progressing, Degraded. */
   conditions?: Condition[];
   clusters?: SliceClusterStatus[];

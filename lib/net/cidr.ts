@@ -1,5 +1,6 @@
 /**
- * IPv4 CIDR arithmetic for validation: parse strictly (dotted quad without leading zeros, which
+ * IPv4 CIDR arithmetic, shared by the webhook's validation and the controller's subnet carving:
+ * parse strictly (dotted quad without leading zeros, which
  * some parsers read as octal), and compare ranges as 32-bit numbers.
  */
 
