@@ -1,0 +1,65 @@
+/**
+ * slicenet-controller: `--mode hub` runs the hub controller, `--mode worker` a member cluster's
+ * worker. Stops on SIGTERM or SIGINT. Exit codes: 0 after a clean stop, 1 on failure, 2 for a
+ * bad setting.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../lib/kube/client.ts';
+import { createLogger } from '../lib/log.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { runHub } from './hub/controller.ts';
+import { runWorker } from './worker/worker.ts';
+
+let config;
+try {
+  config = loadConfig(process.argv.slice(2), process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError) && (err as { code?: string }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+    throw err;
+  process.stderr.write(`slicenet-controller: ${(err as Error).message}\n`);
+  process.exit(2);
+}
+
+function ownCluster(path: string): KubeConfig {
+  if (path) return loadKubeConfig(path);
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
+
+const log = createLogger(
+  config.mode === 'hub' ? 'controller' : 'worker',
+  config.mode === 'worker' ? { cluster: config.cluster } : {},
+);
+const root = new AbortController();
+for (const sig of ['SIGTERM', 'SIGINT'] as const)
+  process.once(sig, () => {
+    log.info('stopping');
+    root.abort();
+  });
+try {
+  if (config.mode === 'hub') {
+    await runHub(
+      {
+        kubeConfig: ownCluster(config.kubeconfig),
+        hubNamespace: config.hubNamespace,
+        workers: config.workers,
+        log,
+      },
+      root.signal,
+    );
+  } else {
+    const opts = {
+      cluster: config.cluster,
+      hub: loadKubeConfig(config.hubKubeconfig),
+      local: ownCluster(config.kubeconfig),
+      workers: config.workers,
+      log,
+    };
+    await runWorker(opts, root.signal);
+  }
+  log.info('stopped');
+} catch (err) {
+  log.error('failed', { err });
+  process.exitCode = 1;
+}

@@ -1,0 +1,377 @@
+/**
+ * The control plane end to end, on a lab of its own: c1 is the hub and a member, c2 a member.
+ * The controller and both workers run as processes in node network namespaces, reaching the
+ * API servers at their LAN addresses, the workers the hub with the credential registration
+ * made. Everything is checked through the real API servers.
+ */
+import anyTest, { type TestFn } from 'ava';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { waitFor } from '../../lab/controlplane.ts';
+import { Lab } from '../../lab/lab.ts';
+import { testLabName } from '../../lab/test/leftovers.ts';
+import { apiStatus } from '../../lib/kube/client.ts';
+import type { Cluster, Slice, SliceConfig } from '../api/types.ts';
+import { registerCluster } from '../registration.ts';
+
+interface Ctx {
+  lab: Lab;
+  creds: Record<string, string>;
+  lan: Record<string, string>;
+}
+const test = anyTest as TestFn<Ctx>;
+const repo = join(import.meta.dirname, '..', '..');
+const HUB_NS = 'slicenet-system';
+const MEMBER_CRDS = ['slicenet.dev_slices.yaml', 'slicenet.dev_sliceipblocks.yaml'];
+
+test.before(async (t) => {
+  const lab = await Lab.up({ name: testLabName('cp'), clusters: 2, nodes: 1 });
+  t.context = { lab, creds: {}, lan: {} };
+  for (const c of lab.plan.clusters) {
+    // The admin kubeconfig reaches the API server through a forwarder in the root namespace;
+    // processes in a node's namespace use its LAN address.
+    const kc = JSON.parse(readFileSync(lab.kubeconfig(c.name), 'utf8')) as {
+      clusters: { cluster: { server: string } }[];
+    };
+    for (const k of kc.clusters) k.cluster.server = `https://${c.controlPlane.ip}:6443`;
+    t.context.lan[c.name] = join(lab.paths.cluster(c.name), 'lan.kubeconfig');
+    writeFileSync(t.context.lan[c.name]!, JSON.stringify(kc));
+  }
+  await lab.kubectl('c1', ['create', 'namespace', HUB_NS]);
+  await lab.kubectl('c1', ['apply', '-f', join(repo, 'crds')]);
+  await lab.kubectl('c2', ['apply', ...MEMBER_CRDS.flatMap((f) => ['-f', join(repo, 'crds', f)])]);
+  for (const c of ['c1', 'c2'])
+    await lab.kubectl(c, ['wait', '--for', 'condition=Established', 'crd', '--all', '--timeout=60s']);
+  const hub = lab.plan.clusters[0]!;
+  for (const c of ['c1', 'c2']) {
+    const { kubeconfig } = await registerCluster(lab.kubeConfig('c1'), c, {
+      server: `https://${hub.controlPlane.ip}:6443`,
+      caFile: join(lab.paths.cluster('c1'), 'pki', 'ca.crt'),
+    });
+    t.context.creds[c] = kubeconfig;
+    writeFileSync(join(lab.paths.cluster(c), 'hub.kubeconfig'), kubeconfig);
+  }
+  startController(t.context);
+  for (const c of ['c1', 'c2']) startWorker(t.context, c);
+});
+
+test.after.always(async (t) => {
+  await (t.context.lab as Lab | undefined)?.down();
+});
+
+function nodeNetns(lab: Lab, cluster: string): string {
+  return lab.cluster(cluster).nodes[0]!.netns;
+}
+
+function startController({ lab, lan }: Ctx): void {
+  lab.processes.start({
+    id: 'controller',
+    netns: nodeNetns(lab, 'c1'),
+    argv: [
+      process.execPath,
+      '--import',
+      'tsx',
+      join(repo, 'controller/main.ts'),
+      '--mode',
+      'hub',
+      '--kubeconfig',
+      lan.c1!,
+    ],
+    cwd: repo,
+  });
+}
+
+function startWorker({ lab, lan }: Ctx, cluster: string, hubKubeconfig = 'hub.kubeconfig'): void {
+  lab.processes.start({
+    id: `worker-${cluster}`,
+    netns: nodeNetns(lab, cluster),
+    argv: [
+      process.execPath,
+      '--import',
+      'tsx',
+      join(repo, 'controller/main.ts'),
+      ...['--mode', 'worker', '--cluster', cluster],
+      ...['--hub-kubeconfig', join(lab.paths.cluster(cluster), hubKubeconfig), '--kubeconfig', lan[cluster]!],
+    ],
+    cwd: repo,
+  });
+}
+
+async function getJson<T>(lab: Lab, cluster: string, args: string[]): Promise<T | undefined> {
+  try {
+    return JSON.parse(await lab.kubectl(cluster, ['get', ...args, '-o', 'json'])) as T;
+  } catch (err) {
+    if (/NotFound|not found/.test(String(err))) return undefined;
+    throw err;
+  }
+}
+
+const sliceConfig = (name: string, clusters: string[], subnet: string): SliceConfig => ({
+  apiVersion: 'slicenet.dev/v1alpha1',
+  kind: 'SliceConfig',
+  metadata: { name, namespace: HUB_NS },
+  spec: { subnet, maxClusters: 4, clusters },
+});
+
+async function slicesOf(lab: Lab, name: string): Promise<Record<string, Slice | undefined>> {
+  return {
+    c1: await getJson<Slice>(lab, 'c1', ['slice', name]),
+    c2: await getJson<Slice>(lab, 'c2', ['slice', name]),
+  };
+}
+
+test.serial(
+  "a cluster's credential: 403 on another cluster's WorkerSlices, on specs, outside its namespace",
+  async (t) => {
+    const kc = new KubeConfig();
+    // The credential names the LAN address; from here the hub is at the admin forwarder.
+    kc.loadFromString(t.context.creds.c1!);
+    const admin = t.context.lab.kubeConfig('c1').getCurrentCluster()!;
+    kc.clusters = kc.clusters.map((c) => ({ ...c, server: admin.server }));
+    const api = kc.makeApiClient(CustomObjectsApi);
+    const ws = { group: 'slicenet.dev', version: 'v1alpha1', plural: 'workerslices' };
+    // Right after start the API server may answer 429 while it sets up its priority levels.
+    const status = async (call: () => Promise<unknown>): Promise<number | undefined> => {
+      for (let i = 0; ; i++) {
+        const code = await call().then(
+          () => 200,
+          (err: unknown) => apiStatus(err),
+        );
+        if (code !== 429 || i >= 60) return code;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+    t.is(
+      await status(() => api.listNamespacedCustomObject({ ...ws, namespace: 'slicenet-cluster-c1' })),
+      200,
+    );
+    t.is(
+      await status(() => api.listNamespacedCustomObject({ ...ws, namespace: 'slicenet-cluster-c2' })),
+      403,
+    );
+    t.is(
+      await status(() =>
+        api.getNamespacedCustomObject({ ...ws, namespace: 'slicenet-cluster-c2', name: 'x' }),
+      ),
+      403,
+    );
+    const body = {
+      apiVersion: 'slicenet.dev/v1alpha1',
+      kind: 'WorkerSlice',
+      metadata: { name: 'x' },
+      spec: {},
+    };
+    t.is(
+      await status(() => api.createNamespacedCustomObject({ ...ws, namespace: 'slicenet-cluster-c1', body })),
+      403,
+    );
+    t.is(
+      await status(() =>
+        api.listNamespacedCustomObject({
+          group: 'slicenet.dev',
+          version: 'v1alpha1',
+          plural: 'sliceconfigs',
+          namespace: HUB_NS,
+        }),
+      ),
+      403,
+    );
+  },
+);
+
+test.serial('a SliceConfig gives each member a Slice with a distinct block, peers and keys', async (t) => {
+  const { lab } = t.context;
+  await lab.kubectl(
+    'c1',
+    ['apply', '-f', '-'],
+    JSON.stringify(sliceConfig('demo', ['c1', 'c2'], '10.90.0.0/16')),
+  );
+  let slices: Record<string, Slice | undefined> = {};
+  await waitFor(
+    async () => {
+      slices = await slicesOf(lab, 'demo');
+      return Object.values(slices).every((s) => s?.spec.peers?.[0]?.publicKey);
+    },
+    60_000,
+    'both Slices, with the peer public keys',
+  );
+  const [a, b] = [slices.c1!.spec, slices.c2!.spec];
+  t.not(a.block, b.block);
+  t.deepEqual([a.block, b.block].sort(), ['10.90.0.0/18', '10.90.64.0/18']);
+  t.is(a.vni, b.vni);
+  t.is(a.peers?.[0]?.block, b.block);
+  t.is(b.peers?.[0]?.block, a.block);
+  await waitFor(
+    async () =>
+      (
+        await getJson<SliceConfig>(lab, 'c1', ['sliceconfig', '-n', HUB_NS, 'demo'])
+      )?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    30_000,
+    'SliceConfig demo Ready',
+  );
+  const sc = (await getJson<SliceConfig>(lab, 'c1', ['sliceconfig', '-n', HUB_NS, 'demo']))!;
+  t.is(sc.status?.vni, a.vni);
+  t.deepEqual(
+    sc.status?.clusters?.map((c) => [c.name, c.subnet, c.phase]),
+    [
+      ['c1', a.block, 'Ready'],
+      ['c2', b.block, 'Ready'],
+    ],
+  );
+  const reasons = async (): Promise<string> =>
+    lab.kubectl('c1', [
+      ...['get', 'events', '-n', HUB_NS, '--field-selector', 'involvedObject.name=demo'],
+      ...['-o', 'jsonpath={.items[*].reason}'],
+    ]);
+  await waitFor(async () => /WorkerSliceCreated/.test(await reasons()), 10_000, 'an event per WorkerSlice');
+  // The private key stays in the member cluster.
+  const secret = await getJson<{ data: Record<string, string> }>(lab, 'c2', [
+    'secret',
+    '-n',
+    HUB_NS,
+    'slicenet-gateway-demo',
+  ]);
+  t.is(secret?.data.publicKey, a.peers?.[0]?.publicKey);
+});
+
+test.serial('a labelled namespace gets the NAD; removing the label removes it', async (t) => {
+  const { lab } = t.context;
+  await lab.kubectl('c2', ['create', 'namespace', 'shop']);
+  await lab.kubectl('c2', ['label', 'namespace', 'shop', 'slicenet.dev/slice=demo']);
+  let nad: { spec: { config: string } } | undefined;
+  await waitFor(
+    async () => !!(nad = await getJson(lab, 'c2', ['net-attach-def', '-n', 'shop', 'slicenet-demo'])),
+    30_000,
+    'the NAD',
+  );
+  t.deepEqual(JSON.parse(nad!.spec.config), { cniVersion: '1.0.0', type: 'slicenet', slice: 'demo' });
+  await lab.kubectl('c2', ['label', 'namespace', 'shop', 'slicenet.dev/slice-']);
+  await waitFor(
+    async () => !(await getJson(lab, 'c2', ['net-attach-def', '-n', 'shop', 'slicenet-demo'])),
+    30_000,
+    'the NAD gone',
+  );
+  t.pass();
+});
+
+test.serial('heart-beating clusters are Healthy; one that stops shows unhealthy within 30 s', async (t) => {
+  const { lab } = t.context;
+  const healthy = async (c: string): Promise<string | undefined> =>
+    (await getJson<Cluster>(lab, 'c1', ['cluster.slicenet.dev', '-n', HUB_NS, c]))?.status?.conditions?.find(
+      (x) => x.type === 'Healthy',
+    )?.status;
+  await waitFor(
+    async () => (await healthy('c1')) === 'True' && (await healthy('c2')) === 'True',
+    30_000,
+    'both Healthy',
+  );
+  await lab.processes.stop('worker-c2');
+  const stopped = Date.now();
+  await waitFor(async () => (await healthy('c2')) === 'False', 30_000, 'c2 unhealthy');
+  t.true(Date.now() - stopped <= 30_000);
+  startWorker(t.context, 'c2');
+  await waitFor(async () => (await healthy('c2')) === 'True', 30_000, 'c2 Healthy again');
+});
+
+test.serial('blocks and VNIs stay put across a controller restart and a reordered list', async (t) => {
+  const { lab } = t.context;
+  const before = await slicesOf(lab, 'demo');
+  await lab.processes.stop('controller');
+  await lab.kubectl(
+    'c1',
+    ['apply', '-f', '-'],
+    JSON.stringify(sliceConfig('demo', ['c2', 'c1'], '10.90.0.0/16')),
+  );
+  await lab.kubectl(
+    'c1',
+    ['apply', '-f', '-'],
+    JSON.stringify(sliceConfig('second', ['c2'], '10.91.0.0/16')),
+  );
+  startController(t.context);
+  let second: Slice | undefined;
+  await waitFor(
+    async () => !!(second = await getJson<Slice>(lab, 'c2', ['slice', 'second'])),
+    60_000,
+    'Slice second in c2',
+  );
+  const after = await slicesOf(lab, 'demo');
+  for (const c of ['c1', 'c2']) {
+    t.is(after[c]?.spec.block, before[c]?.spec.block, `${c} block`);
+    t.is(after[c]?.spec.vni, before[c]?.spec.vni, `${c} VNI`);
+  }
+  t.not(second!.spec.vni, after.c1!.spec.vni);
+  t.is(second!.spec.block, '10.91.0.0/18');
+});
+
+test.serial(
+  'a worker cut off from the hub keeps working from its local Slices, then catches up',
+  async (t) => {
+    const { lab, creds } = t.context;
+    await lab.processes.stop('worker-c2');
+    // Nothing listens on this port: every call to the hub is refused.
+    const unreachable = creds.c2!.replace(/(server: https:\/\/[0-9.]+):6443/, '$1:6449');
+    t.not(unreachable, creds.c2);
+    writeFileSync(join(lab.paths.cluster('c2'), 'hub-down.kubeconfig'), unreachable);
+    startWorker(t.context, 'c2', 'hub-down.kubeconfig');
+    await lab.kubectl('c2', ['label', 'namespace', 'shop', 'slicenet.dev/slice=second']);
+    await waitFor(
+      async () => !!(await getJson(lab, 'c2', ['net-attach-def', '-n', 'shop', 'slicenet-second'])),
+      30_000,
+      'the NAD, from the local Slice alone',
+    );
+    await lab.kubectl(
+      'c1',
+      ['apply', '-f', '-'],
+      JSON.stringify(sliceConfig('second', ['c2', 'c1'], '10.91.0.0/16')),
+    );
+    await waitFor(
+      async () => !!(await getJson(lab, 'c1', ['slice', 'second'])),
+      30_000,
+      'Slice second in c1',
+    );
+    t.is(
+      (await getJson<Slice>(lab, 'c2', ['slice', 'second']))?.spec.peers?.length ?? 0,
+      0,
+      'c2 has not heard yet',
+    );
+    await lab.processes.stop('worker-c2');
+    startWorker(t.context, 'c2');
+    await waitFor(
+      async () => (await getJson<Slice>(lab, 'c2', ['slice', 'second']))?.spec.peers?.[0]?.cluster === 'c1',
+      30_000,
+      'c2 to catch up with its new peer',
+    );
+    t.truthy(await getJson(lab, 'c2', ['net-attach-def', '-n', 'shop', 'slicenet-second']), 'the NAD stayed');
+  },
+);
+
+test.serial('deleting a SliceConfig removes its WorkerSlices, Slices and NADs', async (t) => {
+  const { lab } = t.context;
+  await lab.kubectl('c1', ['create', 'namespace', 'shop']);
+  await lab.kubectl('c1', ['label', 'namespace', 'shop', 'slicenet.dev/slice=demo']);
+  await waitFor(
+    async () => !!(await getJson(lab, 'c1', ['net-attach-def', '-n', 'shop', 'slicenet-demo'])),
+    30_000,
+    'the NAD in c1',
+  );
+  await lab.kubectl('c1', ['delete', 'sliceconfig', '-n', HUB_NS, 'demo', '--wait=true', '--timeout=60s']);
+  const ws = await lab.kubectl('c1', [
+    'get',
+    'workerslices',
+    '-A',
+    '-l',
+    'slicenet.dev/slice=demo',
+    '-o',
+    'name',
+  ]);
+  t.is(ws.trim(), '', 'no WorkerSlice left on the hub');
+  await waitFor(
+    async () =>
+      Object.values(await slicesOf(lab, 'demo')).every((s) => !s) &&
+      !(await getJson(lab, 'c1', ['net-attach-def', '-n', 'shop', 'slicenet-demo'])),
+    30_000,
+    'Slices and NADs gone',
+  );
+  t.truthy(await getJson(lab, 'c2', ['slice', 'second']), 'the other slice stays');
+});

@@ -1,0 +1,137 @@
+/**
+ * The worker (`slicenet-controller --mode worker`): one per member cluster, leader-elected in
+ * that cluster. Two API servers: the hub, reached with the cluster's least-privilege credential
+ * (its WorkerSlices, their status, its heartbeat Lease), and its own cluster (admin rights).
+ *
+ *   hub WorkerSlices ──┐
+ *   local Slices ──────┤
+ *   local Namespaces ──┼──► slice-name queue ──► WorkerReconciler
+ *   local NADs ────────┘
+ *
+ * Local informers must sync before work starts; the hub informer need not (the hub may be
+ * down): once it has synced, every slice is looked at again with the hub's view.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { Applier } from '../../lib/kube/apply.ts';
+import type { Informer } from '../../lib/kube/informer.ts';
+import { LeaderElector } from '../../lib/kube/leader.ts';
+import { WorkQueue } from '../../lib/kube/queue.ts';
+import { runWorkers } from '../../lib/kube/workers.ts';
+import type { Logger } from '../../lib/log.ts';
+import { clusterNamespace, SLICE_LABEL, SYSTEM_NAMESPACE } from '../api/names.ts';
+import { resources, type Slice, type WorkerSlice } from '../api/types.ts';
+import { customInformer, namespaceInformer, slicenet } from '../informers.ts';
+import { heartbeat } from './heartbeat.ts';
+import { GatewayKeys } from './keys.ts';
+import { NAD, Nads, WORKER_MANAGED } from './nads.ts';
+import { WorkerReconciler } from './slices.ts';
+
+export const WORKER_FIELD_MANAGER = 'slicenet-worker';
+/** A periodic full pass, for changes no watched event announces (a namespace's label moving). */
+const RESYNC_MS = 30_000;
+
+export interface WorkerOptions {
+  cluster: string;
+  hub: KubeConfig;
+  local: KubeConfig;
+  workers: number;
+  log: Logger;
+}
+
+export async function runWorker(o: WorkerOptions, signal: AbortSignal): Promise<void> {
+  await ensureNamespace(o.local, signal, o.log);
+  const elector = new LeaderElector({
+    kubeConfig: o.local,
+    namespace: SYSTEM_NAMESPACE,
+    name: WORKER_FIELD_MANAGER,
+    log: o.log,
+    onStartedLeading: (leading) => lead(o, leading),
+  });
+  while (!signal.aborted) await elector.run(signal);
+}
+
+async function lead(o: WorkerOptions, signal: AbortSignal): Promise<void> {
+  const { log } = o;
+  const hubNamespace = clusterNamespace(o.cluster);
+  const managed = `app.kubernetes.io/managed-by=${WORKER_MANAGED['app.kubernetes.io/managed-by']}`;
+  const workerSlices = customInformer<WorkerSlice>(
+    o.hub,
+    slicenet(resources.WorkerSlice.plural, hubNamespace),
+    log,
+  );
+  const slices = customInformer<Slice>(o.local, slicenet(resources.Slice.plural), log);
+  const namespaces = namespaceInformer(o.local, log, { labelSelector: SLICE_LABEL });
+  const nads = customInformer<KubernetesObject>(o.local, NAD, log, { labelSelector: managed });
+  const local: Informer<KubernetesObject>[] = [slices, namespaces, nads];
+
+  const queue = new WorkQueue();
+  const all = (): void => {
+    for (const w of workerSlices.list()) queue.add(w.metadata.name);
+    for (const s of slices.list()) queue.add(s.metadata.name);
+  };
+  for (const ev of ['add', 'update', 'delete'] as const) {
+    workerSlices.on(ev, (w) => queue.add(w.metadata.name));
+    slices.on(ev, (s) => queue.add(s.metadata.name));
+    nads.on(ev, (n) => {
+      const slice = n.metadata?.labels?.[SLICE_LABEL];
+      if (slice) queue.add(slice);
+    });
+    // The label's old value is not in an update event, so any namespace change looks at all.
+    namespaces.on(ev, all);
+  }
+
+  const stopAll = (): void => void Promise.all([workerSlices, ...local].map((i) => i.stop()));
+  signal.addEventListener('abort', stopAll, { once: true });
+  const resync = setInterval(all, RESYNC_MS);
+  try {
+    await Promise.all(local.map((i) => i.start()));
+    if (signal.aborted) return;
+    void workerSlices.start().then(() => {
+      log.info('hub synced', { workerSlices: workerSlices.list().length });
+      all();
+    });
+    all();
+    const localApplier = new Applier(o.local, WORKER_FIELD_MANAGER);
+    const reconciler = new WorkerReconciler({
+      cluster: o.cluster,
+      hubNamespace,
+      localKubeConfig: o.local,
+      local: localApplier,
+      hub: new Applier(o.hub, WORKER_FIELD_MANAGER),
+      workerSlices,
+      slices,
+      namespaces,
+      nads,
+      nadWriter: new Nads(o.local, localApplier),
+      keys: new GatewayKeys(o.local, SYSTEM_NAMESPACE),
+    });
+    log.info('worker started', { cluster: o.cluster });
+    await Promise.all([
+      runWorkers(queue, o.workers, reconciler.reconcile, signal, { name: 'worker', log }),
+      heartbeat(o.hub, hubNamespace, o.cluster, signal, log),
+    ]);
+  } finally {
+    clearInterval(resync);
+    signal.removeEventListener('abort', stopAll);
+    queue.shutdown();
+    await Promise.all([workerSlices, ...local].map((i) => i.stop()));
+  }
+}
+
+/**
+ * The namespace for the leader Lease and the key Secrets, created if missing; retried, so a
+ * worker that starts before its API server is up waits for it instead of crashing.
+ */
+async function ensureNamespace(kc: KubeConfig, signal: AbortSignal, log: Logger): Promise<void> {
+  const applier = new Applier(kc, WORKER_FIELD_MANAGER);
+  for (let attempt = 0; !signal.aborted; attempt++) {
+    try {
+      await applier.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE } });
+      return;
+    } catch (err) {
+      if (attempt === 0) log.error('cannot create the system namespace, retrying', { err });
+      await sleep(2_000, undefined, { signal }).catch(() => undefined);
+    }
+  }
+}
