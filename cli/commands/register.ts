@@ -1,10 +1,10 @@
-/** `kubectl slice register <cluster>` on the hub: see registration.ts for what it creates and why. */
+/** `kubectl slice register <cluster>` on the hub: see controller/registration.ts for what it creates and why. */
 import { chmodSync, writeFileSync } from 'node:fs';
 import { dnsLabel, onePositional, str } from '../args.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { connect, hubNamespace } from '../kube.ts';
-import { registerCluster } from '../registration.ts';
+import { registerCluster } from '../../controller/registration.ts';
 
 /** A duration like kubectl's --duration: 90m, 24h, 8760h, 3600s. */
 function seconds(value: string): number {
@@ -44,9 +44,16 @@ kubeconfig the cluster's worker uses. Running it again issues a fresh token.
     const file = str(p.values, 'output-kubeconfig');
     const kube = connect(p.values);
     const hub = hubNamespace(p.values);
-    const kubeconfig = await kube.call(`registration of cluster '${cluster}' in hub namespace ${hub}`, () =>
-      registerCluster(kube.kc, { cluster, hubNamespace: hub, tokenSeconds, ...(server && { server }) }),
-    );
+    const kubeconfig = await kube
+      .call(`registration of cluster '${cluster}' in hub namespace ${hub}`, () =>
+        registerCluster(kube.kc, cluster, {
+          hubNamespace: hub,
+          tokenSeconds,
+          fieldManager: 'kubectl-slice',
+          ...(server && { server }),
+        }),
+      )
+      .then((r) => r.kubeconfig);
     if (!file) return out(kubeconfig);
     // The file holds a bearer token: owner-only, also when it already existed.
     writeFileSync(file, kubeconfig, { mode: 0o600 });
