@@ -1,0 +1,61 @@
+/**
+ * VERSION: answers in the version asked, lists exactly the supported ones, works without a
+ * config, and never loads gRPC (whose http2 stack is most of the plugin's start-up cost).
+ */
+import anyTest, { type TestFn } from 'ava';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildPlugin, cniEnv, netconf, runPlugin, type Built } from './helpers/plugin.ts';
+
+const test = anyTest as TestFn<Built & { probe: string }>;
+
+// Prints every module the plugin requires, so a test can see whether gRPC was loaded.
+const PROBE = `const M = require('module'); const load = M._load; const seen = new Set();
+M._load = function (req, ...rest) { seen.add(req); return load.call(this, req, ...rest); };
+process.on('exit', () => process.stderr.write('LOADED ' + [...seen].join(',')));`;
+
+test.before(async (t) => {
+  const built = await buildPlugin();
+  const probe = join(built.dir, 'probe.cjs');
+  await writeFile(probe, PROBE);
+  t.context = { ...built, probe };
+});
+test.after.always(async (t) => {
+  await t.context.cleanup?.();
+});
+
+const ALL = ['0.3.1', '0.4.0', '1.0.0', '1.1.0'];
+
+for (const v of ALL) {
+  test(`version: asked in ${v}`, async (t) => {
+    const r = await runPlugin(
+      t.context.bundle,
+      { CNI_COMMAND: 'VERSION' },
+      JSON.stringify({ cniVersion: v }),
+    );
+    t.is(r.exitCode, 0);
+    t.deepEqual(r.json, { cniVersion: v, supportedVersions: ALL });
+  });
+}
+
+test('version: without a config, or in a version not ours, answers in 1.1.0', async (t) => {
+  for (const stdin of ['', '{"cniVersion":"0.2.0"}', 'not json']) {
+    const r = await runPlugin(t.context.bundle, { CNI_COMMAND: 'VERSION' }, stdin);
+    t.deepEqual(r.json, { cniVersion: '1.1.0', supportedVersions: ALL }, stdin);
+  }
+});
+
+test('version: loads no gRPC; ADD does', async (t) => {
+  const opts = { NODE_OPTIONS: `--require ${t.context.probe}` };
+  const version = await runPlugin(t.context.bundle, { CNI_COMMAND: 'VERSION', ...opts }, '');
+  t.regex(version.stderr, /^LOADED /);
+  t.false(version.stderr.includes('http2'), version.stderr);
+  // ADD to a socket that refuses still loads the client before it fails.
+  const add = await runPlugin(
+    t.context.bundle,
+    { ...cniEnv('ADD'), ...opts, SLICENET_AGENT_SOCKET: t.context.probe },
+    netconf('1.0.0'),
+  );
+  t.is(add.json?.code, 11, add.stdout);
+  t.true(add.stderr.includes('http2'), add.stderr);
+});
