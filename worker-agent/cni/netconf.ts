@@ -121,9 +121,9 @@ export function parseNetConf(stdin: string, command: Command): NetConf {
   }
   return {
     cniVersion,
-    name: (raw.name as string | undefined) ?? `slicenet-${slice}`,
+    name: raw.name ?? `slicenet-${slice}`,
     slice,
-    agentSocket: raw.agentSocket as string | undefined,
+    agentSocket: raw.agentSocket,
     prevResult: prevResult(raw, command),
     validAttachments: command === 'GC' ? validAttachments(raw) : [],
   };

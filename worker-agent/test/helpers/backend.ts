@@ -26,7 +26,7 @@ export class MemoryBackend implements AgentBackend {
     if (e) throw e;
   }
 
-  add(req: AttachRequest): Promise<AttachResult> {
+  add(req: AttachRequest, _signal?: AbortSignal): Promise<AttachResult> {
     this.fail('add');
     if (!this.slices.has(req.slice))
       throw new AgentError('UNKNOWN_SLICE', `slice ${req.slice} is not on this node`);
