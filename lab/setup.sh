@@ -4,7 +4,8 @@
 #   - kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and etcd, built from
 #     the Go modules pinned in lab/upstream (Kubernetes has replace directives, so it cannot be
 #     `go install`ed directly);
-#   - the Multus thin plugin, built from the pinned v4 release in lab/upstream/multus.
+#   - the Multus thin plugin, built from the pinned v4 release in lab/upstream/multus;
+#   - the gateway's native addon (native/), compiled from source against Node's own headers.
 # Binaries are cached outside the repository under $SLICENET_CACHE (default
 # ~/.cache/slicenet), keyed by the pinned versions; a second run only checks stamps.
 set -euo pipefail
@@ -21,7 +22,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 install_packages() {
   local wanted=(containernetworking-plugins iproute2 nftables openssl iperf3 tcpdump
-    iputils-ping netcat-openbsd procps util-linux ca-certificates)
+    iputils-ping netcat-openbsd procps util-linux ca-certificates build-essential python3)
   local missing=()
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -76,8 +77,14 @@ link_bin() {
 EOF
 }
 
+# native/build.sh returns at once when the .node file is newer than its sources.
+build_native() {
+  bash "$here/../native/build.sh"
+}
+
 install_packages
 build_multus
 build_kubernetes
 link_bin
+build_native
 log "ready: $cache/bin ($(cat "$cache/versions.json"))"
