@@ -18,7 +18,13 @@ export interface ControllerConfig {
   /** Hub mode: where SliceConfigs, Clusters and the leader Lease live. */
   hubNamespace: string;
   workers: number;
+  /** /healthz, /readyz and /metrics over plain HTTP; port 0 picks a free one. */
+  probeHost: string;
+  probePort: number;
 }
+
+/** Defaults differ so that a hub that is also a member can run both on one host network. */
+export const DEFAULT_PROBE_PORT = { hub: 8082, worker: 8083 } as const;
 
 export class ConfigError extends SlicenetError {
   constructor(flag: string, message: string) {
@@ -26,7 +32,16 @@ export class ConfigError extends SlicenetError {
   }
 }
 
-const FLAGS = ['mode', 'kubeconfig', 'hub-kubeconfig', 'cluster', 'hub-namespace', 'workers'] as const;
+const FLAGS = [
+  'mode',
+  'kubeconfig',
+  'hub-kubeconfig',
+  'cluster',
+  'hub-namespace',
+  'workers',
+  'probe-host',
+  'probe-port',
+] as const;
 
 function envName(flag: string): string {
   return `SLICENET_${flag.toUpperCase().replace(/-/g, '_')}`;
@@ -45,6 +60,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerCo
   const workers = Number(get('workers', '4'));
   if (!Number.isInteger(workers) || workers < 1 || workers > 64)
     throw new ConfigError('workers', 'must be a whole number from 1 to 64');
+  const probePort = Number(get('probe-port', String(DEFAULT_PROBE_PORT[mode])));
+  if (!Number.isInteger(probePort) || probePort < 0 || probePort > 65535)
+    throw new ConfigError('probe-port', 'must be a port number from 0 to 65535');
   const cfg: ControllerConfig = {
     mode,
     kubeconfig: get('kubeconfig', ''),
@@ -52,6 +70,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerCo
     cluster: get('cluster', ''),
     hubNamespace: get('hub-namespace', SYSTEM_NAMESPACE),
     workers,
+    probeHost: get('probe-host', '0.0.0.0'),
+    probePort,
   };
   if (mode === 'worker') {
     if (!/^[a-z0-9]([-a-z0-9]{0,44}[a-z0-9])?$/.test(cfg.cluster))

@@ -4,7 +4,10 @@
  * bad setting.
  */
 import { KubeConfig } from '@kubernetes/client-node';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { ProbeServer } from '../lib/http/probes.ts';
 import { loadKubeConfig } from '../lib/kube/client.ts';
+import { ReconcileMetrics } from '../lib/kube/metrics.ts';
 import { createLogger } from '../lib/log.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { runHub } from './hub/controller.ts';
@@ -37,14 +40,30 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const)
     log.info('stopping');
     root.abort();
   });
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+// A standby replica is ready: it serves by being there to take over.
+let notReady: string | undefined;
+const probes = new ProbeServer({
+  host: config.probeHost,
+  port: config.probePort,
+  metrics: registry,
+  notReady: () => notReady,
+});
+const shared = {
+  workers: config.workers,
+  log,
+  metrics: new ReconcileMetrics(registry),
+  readiness: (why: string | undefined) => (notReady = why),
+};
 try {
+  await probes.start(root.signal);
   if (config.mode === 'hub') {
     await runHub(
       {
         kubeConfig: ownCluster(config.kubeconfig),
         hubNamespace: config.hubNamespace,
-        workers: config.workers,
-        log,
+        ...shared,
       },
       root.signal,
     );
@@ -53,8 +72,7 @@ try {
       cluster: config.cluster,
       hub: loadKubeConfig(config.hubKubeconfig),
       local: ownCluster(config.kubeconfig),
-      workers: config.workers,
-      log,
+      ...shared,
     };
     await runWorker(opts, root.signal);
   }
@@ -62,4 +80,6 @@ try {
 } catch (err) {
   log.error('failed', { err });
   process.exitCode = 1;
+} finally {
+  await probes.stop();
 }

@@ -152,9 +152,10 @@ export class Lab {
     return runRaw(argv, { netns: this.node(node).node.netns, timeoutMs });
   }
 
-  async restartApiserver(cluster: string): Promise<void> {
+  /** Restarts a cluster's kube-apiserver, `downMs` after stopping it (an outage). */
+  async restartApiserver(cluster: string, downMs = 0): Promise<void> {
     const c = this.cluster(cluster);
-    await this.processes.restart(processId(c.name, 'apiserver'));
+    await this.processes.restart(processId(c.name, 'apiserver'), 5000, downMs);
     const cp = this.clusterState[c.name]!;
     await waitFor(
       async () =>

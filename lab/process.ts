@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ProcessRecord {
   id: string;
@@ -98,11 +99,12 @@ export class ProcessTable {
     rmSync(join(this.recordsDir, `${id}.json`), { force: true });
   }
 
-  /** Stops the process and starts it again with the same command line. */
-  async restart(id: string, graceMs = 5000): Promise<ProcessRecord> {
+  /** Stops the process and starts it again with the same command line, `pauseMs` later. */
+  async restart(id: string, graceMs = 5000, pauseMs = 0): Promise<ProcessRecord> {
     const r = this.get(id);
     if (!r) throw new Error(`no process ${id} in ${this.dir}`);
     await this.stop(id, graceMs);
+    if (pauseMs > 0) await sleep(pauseMs);
     return this.start({ id, argv: r.argv });
   }
 

@@ -34,12 +34,4 @@ export class WebhookMetrics {
     this.requests.inc({ webhook, result });
     this.duration.observe({ webhook }, seconds);
   }
-
-  text(): Promise<string> {
-    return this.registry.metrics();
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
-  }
 }

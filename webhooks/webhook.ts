@@ -14,7 +14,7 @@ import type { WebhookConfig } from './config.ts';
 import { podMutator, sliceConfigValidator } from './handlers.ts';
 import { HubReader, NamespaceCache } from './lookups.ts';
 import { WebhookMetrics } from './metrics.ts';
-import { ProbeServer } from './probes.ts';
+import { ProbeServer } from '../lib/http/probes.ts';
 import { PATHS, Registrar } from './registration.ts';
 import { AdmissionServer } from './server.ts';
 import { TlsManager, type TlsState } from './tls.ts';
@@ -39,7 +39,7 @@ export class Webhook {
     this.probes = new ProbeServer({
       host: cfg.host,
       port: cfg.probePort,
-      metrics: this.metrics,
+      metrics: this.metrics.registry,
       notReady: () => this.notReady(),
     });
   }

@@ -12,6 +12,7 @@ import { Applier } from '../../lib/kube/apply.ts';
 import { EventRecorder } from '../../lib/kube/events.ts';
 import type { Informer } from '../../lib/kube/informer.ts';
 import { LeaderElector } from '../../lib/kube/leader.ts';
+import type { ReconcileMetrics } from '../../lib/kube/metrics.ts';
 import { WorkQueue } from '../../lib/kube/queue.ts';
 import { runWorkers } from '../../lib/kube/workers.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -31,6 +32,9 @@ export interface HubOptions {
   hubNamespace: string;
   workers: number;
   log: Logger;
+  metrics?: ReconcileMetrics;
+  /** Told why the controller cannot serve yet (undefined: it can); for /readyz. */
+  readiness?: (notReady: string | undefined) => void;
 }
 
 /** Contends for leadership and runs the controller while leading, until `signal` aborts. */
@@ -89,8 +93,10 @@ async function lead(o: HubOptions, signal: AbortSignal): Promise<void> {
   const stopAll = (): void => void Promise.all(informers.map((i) => i.stop()));
   signal.addEventListener('abort', stopAll, { once: true });
   try {
+    o.readiness?.('leading, informers syncing');
     await Promise.all(informers.map((i) => i.start()));
     if (signal.aborted) return;
+    o.readiness?.(undefined);
     log.info('hub controller synced', {
       sliceConfigs: sliceConfigs.list().length,
       clusters: clusters.list().length,
@@ -109,10 +115,20 @@ async function lead(o: HubOptions, signal: AbortSignal): Promise<void> {
     });
     const cl = new ClusterReconciler({ applier, events, clusters, leases, namespaces: nsCache });
     await Promise.all([
-      runWorkers(scQueue, o.workers, sc.reconcile, signal, { name: 'sliceconfig', log }),
-      runWorkers(clusterQueue, 2, cl.reconcile, signal, { name: 'cluster', log }),
+      runWorkers(scQueue, o.workers, sc.reconcile, signal, {
+        name: 'sliceconfig',
+        log,
+        onReconcile: o.metrics?.hook('sliceconfig', scQueue),
+      }),
+      runWorkers(clusterQueue, 2, cl.reconcile, signal, {
+        name: 'cluster',
+        log,
+        onReconcile: o.metrics?.hook('cluster', clusterQueue),
+      }),
     ]);
   } finally {
+    // A standby (or a leader that lost its Lease) is a healthy replica waiting its turn.
+    o.readiness?.(undefined);
     signal.removeEventListener('abort', stopAll);
     scQueue.shutdown();
     clusterQueue.shutdown();

@@ -7,12 +7,14 @@
 import anyTest, { type TestFn } from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { waitFor } from '../../lab/controlplane.ts';
 import { Lab } from '../../lab/lab.ts';
 import { testLabName } from '../../lab/test/leftovers.ts';
+import { run } from '../../lib/exec.ts';
 import { apiStatus } from '../../lib/kube/client.ts';
-import type { Cluster, Slice, SliceConfig } from '../api/types.ts';
+import type { Cluster, Slice, SliceConfig, WorkerSlice } from '../api/types.ts';
 import { registerCluster } from '../registration.ts';
 
 interface Ctx {
@@ -113,6 +115,12 @@ const sliceConfig = (name: string, clusters: string[], subnet: string): SliceCon
   metadata: { name, namespace: HUB_NS },
   spec: { subnet, maxClusters: 4, clusters },
 });
+
+/** The Healthy condition's status of a Cluster, as the hub shows it. */
+async function healthy(lab: Lab, cluster: string): Promise<string | undefined> {
+  const c = await getJson<Cluster>(lab, 'c1', ['cluster.slicenet.dev', '-n', HUB_NS, cluster]);
+  return c?.status?.conditions?.find((x) => x.type === 'Healthy')?.status;
+}
 
 async function slicesOf(lab: Lab, name: string): Promise<Record<string, Slice | undefined>> {
   return {
@@ -257,21 +265,17 @@ test.serial('a labelled namespace gets the NAD; removing the label removes it', 
 
 test.serial('heart-beating clusters are Healthy; one that stops shows unhealthy within 30 s', async (t) => {
   const { lab } = t.context;
-  const healthy = async (c: string): Promise<string | undefined> =>
-    (await getJson<Cluster>(lab, 'c1', ['cluster.slicenet.dev', '-n', HUB_NS, c]))?.status?.conditions?.find(
-      (x) => x.type === 'Healthy',
-    )?.status;
   await waitFor(
-    async () => (await healthy('c1')) === 'True' && (await healthy('c2')) === 'True',
+    async () => (await healthy(lab, 'c1')) === 'True' && (await healthy(lab, 'c2')) === 'True',
     30_000,
     'both Healthy',
   );
   await lab.processes.stop('worker-c2');
   const stopped = Date.now();
-  await waitFor(async () => (await healthy('c2')) === 'False', 30_000, 'c2 unhealthy');
+  await waitFor(async () => (await healthy(lab, 'c2')) === 'False', 30_000, 'c2 unhealthy');
   t.true(Date.now() - stopped <= 30_000);
   startWorker(t.context, 'c2');
-  await waitFor(async () => (await healthy('c2')) === 'True', 30_000, 'c2 Healthy again');
+  await waitFor(async () => (await healthy(lab, 'c2')) === 'True', 30_000, 'c2 Healthy again');
 });
 
 test.serial('blocks and VNIs stay put across a controller restart and a reordered list', async (t) => {
@@ -345,6 +349,85 @@ test.serial(
     t.truthy(await getJson(lab, 'c2', ['net-attach-def', '-n', 'shop', 'slicenet-second']), 'the NAD stayed');
   },
 );
+
+test.serial(
+  'a 30 s hub outage: members keep serving, then everything converges with no duplicates or orphans',
+  async (t) => {
+    const { lab } = t.context;
+    const outage = lab.restartApiserver('c1', 30_000);
+    await sleep(2000);
+    // During the outage the member's own API server is up: its worker still serves joins.
+    await lab.kubectl('c2', ['create', 'namespace', 'outage']);
+    await lab.kubectl('c2', ['label', 'namespace', 'outage', 'slicenet.dev/slice=second']);
+    await waitFor(
+      async () => !!(await getJson(lab, 'c2', ['net-attach-def', '-n', 'outage', 'slicenet-second'])),
+      20_000,
+      'the NAD in c2 while the hub is down',
+    );
+    await outage;
+    await lab.kubectl(
+      'c1',
+      ['apply', '-f', '-'],
+      JSON.stringify(sliceConfig('third', ['c1', 'c2'], '10.92.0.0/16')),
+    );
+    await waitFor(
+      async () =>
+        Object.values(await slicesOf(lab, 'third')).every((s) => s?.spec.peers?.[0]?.publicKey) &&
+        (await healthy(lab, 'c1')) === 'True' &&
+        (await healthy(lab, 'c2')) === 'True',
+      90_000,
+      'a new slice on both members and both clusters Healthy after the outage',
+    );
+
+    const configs = (await getJson<{ items: SliceConfig[] }>(lab, 'c1', ['sliceconfigs', '-n', HUB_NS]))!
+      .items;
+    const vnis = configs.map((c) => c.status?.vni);
+    t.is(new Set(vnis).size, configs.length, `distinct VNIs: ${vnis.join(' ')}`);
+    for (const c of configs) {
+      const blocks = (c.status?.clusters ?? []).map((x) => x.subnet);
+      t.is(new Set(blocks).size, blocks.length, `${c.metadata.name}: distinct blocks`);
+    }
+    const ws = (await getJson<{ items: WorkerSlice[] }>(lab, 'c1', ['workerslices', '-A']))!.items;
+    const expected = configs.flatMap((c) => (c.spec.clusters ?? []).map((m) => `${m}/${c.metadata.name}`));
+    t.deepEqual(
+      ws
+        .map(
+          (w) =>
+            `${w.metadata.namespace!.replace('slicenet-cluster-', '')}/${w.metadata.labels?.['slicenet.dev/slice']}`,
+        )
+        .sort(),
+      expected.sort(),
+      'one WorkerSlice per member and slice, none orphaned',
+    );
+    for (const c of ['c1', 'c2']) {
+      const local = (await getJson<{ items: Slice[] }>(lab, c, ['slices']))!.items.map(
+        (s) => s.metadata.name,
+      );
+      const want = configs.filter((x) => x.spec.clusters?.includes(c)).map((x) => x.metadata.name);
+      t.deepEqual(local.sort(), want.sort(), `${c}: one Slice per slice it is a member of`);
+    }
+    await lab.kubectl('c1', ['delete', 'sliceconfig', '-n', HUB_NS, 'third', '--wait=true', '--timeout=60s']);
+  },
+);
+
+test.serial('the controller and workers serve /readyz and reconcile metrics', async (t) => {
+  const { lab } = t.context;
+  // The hub controller and c1's worker share c1's node network namespace, on their own ports.
+  const get = async (port: number, path: string): Promise<string> => {
+    const script = `fetch('http://127.0.0.1:${port}${path}').then(async (r) => console.log(r.status, await r.text()))`;
+    return (await run([process.execPath, '-e', script], { netns: nodeNetns(lab, 'c1') })).trim();
+  };
+  t.is(await get(8082, '/readyz'), '200 ok');
+  t.is(await get(8083, '/healthz'), '200 ok');
+  const hub = await get(8082, '/metrics');
+  t.regex(hub, /slicenet_reconciles_total\{controller="sliceconfig",result="success"\} [1-9]/);
+  t.regex(hub, /slicenet_reconciles_total\{controller="cluster",result="(success|requeue)"\} [1-9]/);
+  t.regex(hub, /slicenet_workqueue_depth\{controller="sliceconfig"\} \d+/);
+  t.regex(
+    await get(8083, '/metrics'),
+    /slicenet_reconcile_duration_seconds_count\{controller="worker"\} [1-9]/,
+  );
+});
 
 test.serial('deleting a SliceConfig removes its WorkerSlices, Slices and NADs', async (t) => {
   const { lab } = t.context;

@@ -36,11 +36,16 @@ test('gateway keys are X25519 pairs, base64', (t) => {
 });
 
 test('config: defaults, flags over variables, errors naming the setting', (t) => {
-  t.like(loadConfig([], {}), { mode: 'hub', hubNamespace: 'slicenet-system', workers: 4 });
+  t.like(loadConfig([], {}), { mode: 'hub', hubNamespace: 'slicenet-system', workers: 4, probePort: 8082 });
+  t.like(loadConfig(['--mode', 'worker', '--cluster', 'c1', '--hub-kubeconfig', 'f'], {}), {
+    probePort: 8083,
+  });
   t.like(loadConfig(['--workers', '2'], { SLICENET_WORKERS: '8' }), { workers: 2 });
   for (const [argv, env, message] of [
     [['--mode', 'x'], {}, /--mode \(SLICENET_MODE\) must be hub or worker/],
     [['--workers', '0'], {}, /--workers \(SLICENET_WORKERS\)/],
+    [['--probe-port', '70000'], {}, /--probe-port \(SLICENET_PROBE_PORT\) must be a port/],
+    [[], { SLICENET_PROBE_PORT: 'x' }, /--probe-port/],
     [['--mode', 'worker', '--hub-kubeconfig', 'f'], {}, /--cluster \(SLICENET_CLUSTER\)/],
     [['--mode', 'worker', '--cluster', 'c1'], {}, /--hub-kubeconfig/],
     [[], { SLICENET_MODE: 'worker', SLICENET_CLUSTER: 'C_1', SLICENET_HUB_KUBECONFIG: 'f' }, /--cluster/],

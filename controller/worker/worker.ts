@@ -16,6 +16,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { Applier } from '../../lib/kube/apply.ts';
 import type { Informer } from '../../lib/kube/informer.ts';
 import { LeaderElector } from '../../lib/kube/leader.ts';
+import type { ReconcileMetrics } from '../../lib/kube/metrics.ts';
 import { WorkQueue } from '../../lib/kube/queue.ts';
 import { runWorkers } from '../../lib/kube/workers.ts';
 import type { Logger } from '../../lib/log.ts';
@@ -37,6 +38,9 @@ export interface WorkerOptions {
   local: KubeConfig;
   workers: number;
   log: Logger;
+  metrics?: ReconcileMetrics;
+  /** Told why the worker cannot serve yet (undefined: it can); for /readyz. */
+  readiness?: (notReady: string | undefined) => void;
 }
 
 export async function runWorker(o: WorkerOptions, signal: AbortSignal): Promise<void> {
@@ -85,8 +89,11 @@ async function lead(o: WorkerOptions, signal: AbortSignal): Promise<void> {
   signal.addEventListener('abort', stopAll, { once: true });
   const resync = setInterval(all, RESYNC_MS);
   try {
+    o.readiness?.('leading, local informers syncing');
     await Promise.all(local.map((i) => i.start()));
     if (signal.aborted) return;
+    // Ready without the hub: the worker serves its cluster from local state through an outage.
+    o.readiness?.(undefined);
     void workerSlices.start().then(() => {
       log.info('hub synced', { workerSlices: workerSlices.list().length });
       all();
@@ -108,10 +115,15 @@ async function lead(o: WorkerOptions, signal: AbortSignal): Promise<void> {
     });
     log.info('worker started', { cluster: o.cluster });
     await Promise.all([
-      runWorkers(queue, o.workers, reconciler.reconcile, signal, { name: 'worker', log }),
+      runWorkers(queue, o.workers, reconciler.reconcile, signal, {
+        name: 'worker',
+        log,
+        onReconcile: o.metrics?.hook('worker', queue),
+      }),
       heartbeat(o.hub, hubNamespace, o.cluster, signal, log),
     ]);
   } finally {
+    o.readiness?.(undefined);
     clearInterval(resync);
     signal.removeEventListener('abort', stopAll);
     queue.shutdown();

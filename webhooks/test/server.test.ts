@@ -11,7 +11,7 @@ import { generateCa, issueServing } from '../certs.ts';
 import { LookupError } from '../errors.ts';
 import { podMutator, sliceConfigValidator } from '../handlers.ts';
 import { WebhookMetrics } from '../metrics.ts';
-import { ProbeServer } from '../probes.ts';
+import { ProbeServer } from '../../lib/http/probes.ts';
 import { AdmissionServer } from '../server.ts';
 
 const test = anyTest as TestFn<{
@@ -41,7 +41,12 @@ test.before(async (t) => {
     metrics,
     log: createLogger('test'),
   });
-  const probes = new ProbeServer({ host: '127.0.0.1', port: 0, metrics, notReady: () => undefined });
+  const probes = new ProbeServer({
+    host: '127.0.0.1',
+    port: 0,
+    metrics: metrics.registry,
+    notReady: () => undefined,
+  });
   const abort = new AbortController();
   await server.start(tls, abort.signal);
   await probes.start(abort.signal);

@@ -1,7 +1,9 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Registry } from 'prom-client';
 import { createLogger } from '../../log.ts';
 import { TerminalError } from '../errors.ts';
+import { ReconcileMetrics } from '../metrics.ts';
 import { WorkQueue } from '../queue.ts';
 import { ExponentialBackoff } from '../ratelimit.ts';
 import { runWorkers, type ReconcileEvent } from '../workers.ts';
@@ -133,4 +135,46 @@ test('abort stops the workers after the reconcile in flight returns', async (t) 
   t.true(finished, 'runWorkers waited for the reconcile in flight');
   t.true(sawAbort, 'the reconcile could see the abort');
   t.true(q.shuttingDown);
+});
+
+test('reconcile metrics count results per controller and read the queue depth at scrape', async (t) => {
+  const registry = new Registry();
+  const metrics = new ReconcileMetrics(registry);
+  const q = new WorkQueue();
+  const ac = new AbortController();
+  const seen = new Set<string>();
+  let failed = false;
+  const run = runWorkers(
+    q,
+    1,
+    async (key) => {
+      await sleep(1);
+      if (key === 'bad' && !failed) {
+        failed = true;
+        throw new Error('transient');
+      }
+      if (key === 'never') throw new TerminalError('cannot converge');
+      seen.add(key);
+      return key === 'poll' ? { requeueAfter: 60_000 } : {};
+    },
+    ac.signal,
+    { log: quiet, onReconcile: metrics.hook('things', q) },
+  );
+  for (const k of ['a', 'bad', 'never', 'poll']) q.add(k);
+  await until(() => seen.has('bad') && q.length === 0, 3000);
+  const text = await registry.metrics();
+  for (const [result, n] of [
+    ['success', 2],
+    ['requeue', 1],
+    ['terminal', 1],
+    ['error', 1],
+  ] as const)
+    t.regex(
+      text,
+      new RegExp(`slicenet_reconciles_total\\{controller="things",result="${result}"\\} ${n}\\b`),
+    );
+  t.regex(text, /slicenet_reconcile_duration_seconds_count\{controller="things"\} 5\b/);
+  t.regex(text, /slicenet_workqueue_depth\{controller="things"\} 0\b/);
+  ac.abort();
+  await run;
 });

@@ -1,18 +1,20 @@
 /**
  * /healthz, /readyz and /metrics on a plain-HTTP port of their own, as controller-runtime
- * does: the kubelet and Prometheus need no CA for it, and the probes answer while the TLS
- * certificate is still being set up (or cannot be), which is exactly when they matter.
+ * does, for every Slicenet process: the kubelet and Prometheus need no CA for it, and the
+ * probes answer while the process is still setting up (a webhook's TLS certificate, an
+ * informer's first list), which is exactly when they matter.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WebhookMetrics } from './metrics.ts';
+import type { Registry } from 'prom-client';
 
 export interface ProbeServerOptions {
   host: string;
   /** 0 picks a free port (tests). */
   port: number;
-  metrics: WebhookMetrics;
-  /** Why the webhook is not ready yet, or undefined when it is. */
+  /** The process's metrics registry. */
+  metrics: Registry;
+  /** Why the process is not ready yet, or undefined when it is. */
   notReady: () => string | undefined;
 }
 
@@ -32,7 +34,7 @@ export class ProbeServer {
         return why === undefined ? send(200, 'ok\n') : send(503, `not ready: ${why}\n`);
       }
       if (path === '/metrics') {
-        this.opts.metrics.text().then(
+        this.opts.metrics.metrics().then(
           (text) => send(200, text, this.opts.metrics.contentType),
           (err: Error) => send(500, `metrics: ${err.message}\n`),
         );
