@@ -1,5 +1,7 @@
 /** Errors the wrappers raise themselves (the addon's own errors are built in src/common.c). */
-import { getSystemErrorName } from 'node:util';
+import { constants } from 'node:os';
+
+const names = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 /**
  * An Error shaped like Node's system errors and the addon's: `code` is the errno name
@@ -7,12 +9,7 @@ import { getSystemErrorName } from 'node:util';
  * asynchronously, which arrive as a bare errno.
  */
 export function errnoError(what: string, errno: number): NodeJS.ErrnoException {
-  let code: string;
-  try {
-    code = getSystemErrorName(-errno);
-  } catch {
-    code = `ERRNO_${errno}`;
-  }
+  const code = names.get(errno) ?? `ERRNO_${errno}`;
   const err: NodeJS.ErrnoException = new Error(`${what}: ${code}`);
   err.errno = -errno;
   err.code = code;

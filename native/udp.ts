@@ -25,7 +25,10 @@ export interface UdpOptions {
   gso?: boolean;
   /** Ask for UDP_GRO when receiving, if the kernel has it (default true). */
   gro?: boolean;
-  /** SO_RCVBUF and SO_SNDBUF in bytes, capped by net.core.[rw]mem_max (default: the kernel's). */
+  /**
+   * SO_RCVBUF and SO_SNDBUF in bytes (default: the kernel's, 208 KiB, which one GRO burst can
+   * fill). Set past net.core.[rw]mem_max with CAP_NET_ADMIN, else capped there; best effort.
+   */
   bufBytes?: number;
 }
 

@@ -20,8 +20,9 @@ void sn_throw_last(napi_env env) {
 napi_value sn_throw_errno(napi_env env, const char *what, int err) {
   char msg[256];
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  /* libuv's error codes are the negated errnos on Linux, so uv_err_name gives "ENOENT" etc. */
-  const char *code = uv_err_name(-err);
+  /* glibc names every errno; libuv's table (its codes are negated errnos) is the fallback. */
+  const char *code = strerrorname_np(err);
+  if (!code) code = uv_err_name(-err);
   napi_value jcode, jmsg, error, jerrno;
   if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &jcode) != napi_ok ||
       napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg) != napi_ok ||

@@ -198,7 +198,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value cb, recv, argv[2];
-  if (napi_get_reference_value(env, r->cb, &cb) == napi_ok && napi_get_undefined(env, &recv) == napi_ok &&
+  if (napi_get_reference_value(env, r->cb, &cb) == napi_ok && napi_get_global(env, &recv) == napi_ok &&
       napi_create_uint32(env, n, &argv[0]) == napi_ok && napi_create_int32(env, err, &argv[1]) == napi_ok) {
     if (napi_make_callback(env, r->async, recv, cb, 2, argv, NULL) == napi_pending_exception) {
       /* An exception in onBatch is the application's: report it as uncaught, as Node would. */

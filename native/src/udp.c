@@ -69,10 +69,14 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
     return sn_throw_errno(env, "IP_MTU_DISCOVER", e);
   }
   if (buf_bytes) {
-    /* Best effort: the kernel caps these at net.core.{r,w}mem_max. */
-    int b = (int)(buf_bytes > 0x7fffffff ? 0x7fffffff : buf_bytes);
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &b, sizeof b);
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &b, sizeof b);
+    /* A burst of GRO super-datagrams overflows the default 208 KiB at once. The FORCE
+     * variants pass net.core.[rw]mem_max with CAP_NET_ADMIN (the gateway has it); without
+     * it the plain options apply, capped: best effort either way. */
+    int b = (int)(buf_bytes > 0x3fffffff ? 0x3fffffff : buf_bytes);
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &b, sizeof b) < 0)
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &b, sizeof b);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &b, sizeof b) < 0)
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &b, sizeof b);
   }
   if (bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
     int e = errno;
