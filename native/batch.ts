@@ -35,6 +35,23 @@ export function newDatagrams(items: number, bytes: number): Datagrams {
   return { ...newBatch(items, bytes), addrs: new Uint32Array(items), ports: new Uint16Array(items) };
 }
 
+/** Packs copies of `items` into a new batch (for tests and slow paths, not the data path). */
+export function batchOf(items: Uint8Array[]): Batch {
+  const b = newBatch(
+    items.length,
+    items.reduce((s, x) => s + x.length, 0),
+  );
+  let pos = 0;
+  items.forEach((x, i) => {
+    b.buf.set(x, pos);
+    b.offsets[i] = pos;
+    b.lengths[i] = x.length;
+    pos += x.length;
+  });
+  b.count = items.length;
+  return b;
+}
+
 /** Copies item i out of a batch (a new Buffer: for tests and slow paths, not the data path). */
 export function itemOf(batch: Batch, i: number): Buffer {
   const off = batch.offsets[i] ?? 0;

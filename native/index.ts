@@ -18,7 +18,7 @@
 import { loadNative } from './binding.ts';
 
 export { addonPath, loadNative } from './binding.ts';
-export { itemOf, ipv4ToU32, newBatch, newDatagrams, u32ToIpv4 } from './batch.ts';
+export { batchOf, itemOf, ipv4ToU32, newBatch, newDatagrams, u32ToIpv4 } from './batch.ts';
 export type { Batch, Datagrams } from './batch.ts';
 export {
   AeadKey,

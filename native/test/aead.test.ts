@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } from 'node:crypto';
 import {
   AeadKey,
+  batchOf,
   OPEN_STATUS,
   addonPath,
   itemOf,
@@ -16,7 +17,6 @@ import {
   receiverIndexOf,
   sealBatch,
   type AeadAlg,
-  type Batch,
 } from '../index.ts';
 
 const algs: AeadAlg[] = ['chacha20-poly1305', 'aes-256-gcm'];
@@ -25,19 +25,6 @@ function nonceOf(counter: bigint): Buffer {
   const n = Buffer.alloc(12);
   n.writeBigUInt64LE(counter, 4);
   return n;
-}
-
-function batchOf(items: Buffer[]): Batch {
-  const b = newBatch(items.length, items.reduce((s, x) => s + x.length, 0) + 1);
-  let pos = 0;
-  items.forEach((x, i) => {
-    x.copy(b.buf, pos);
-    b.offsets[i] = pos;
-    b.lengths[i] = x.length;
-    pos += x.length;
-  });
-  b.count = items.length;
-  return b;
 }
 
 /** A transport message sealed by node:crypto, the reference. */

@@ -8,10 +8,10 @@ import { run } from '../../../lib/exec.ts';
 import {
   TUN_F,
   TapReader,
+  batchOf,
   UdpReader,
   ipv4ToU32,
   itemOf,
-  newBatch,
   newDatagrams,
   openTap,
   openUdp,
@@ -30,22 +30,6 @@ async function setUp(tap: Tap, cidr: string, peer: string): Promise<string> {
   await run(['ip', 'neigh', 'add', peer, 'lladdr', PEER_MAC, 'dev', tap.name]);
   const [link] = JSON.parse(await run(['ip', '-j', 'link', 'show', tap.name])) as { address: string }[];
   return link!.address;
-}
-
-function batchOf(items: Buffer[]): Batch {
-  const b = newBatch(
-    items.length,
-    items.reduce((s, x) => s + x.length, 0),
-  );
-  let pos = 0;
-  items.forEach((x, i) => {
-    x.copy(b.buf, pos);
-    b.offsets[i] = pos;
-    b.lengths[i] = x.length;
-    pos += x.length;
-  });
-  b.count = items.length;
-  return b;
 }
 
 function datagramsTo(ip: string, port: number, payloads: Buffer[]) {
