@@ -10,6 +10,8 @@ const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
 
 export function hash(...parts: Uint8Array[]): Buffer {
+  const [only] = parts;
+  if (parts.length === 1 && only) return crypto.hash('blake2s256', only, 'buffer');
   const h = crypto.createHash('blake2s256');
   for (const p of parts) h.update(p);
   return h.digest();
@@ -66,12 +68,15 @@ export function aeadOpen(
   }
 }
 
-/** A static or ephemeral X25519 key pair; `handle` is kept so repeated DHs skip the DER import. */
+/** A static or ephemeral X25519 key pair; `handle` is kept so repeated DHs skip the import. */
 export interface KeyPair {
-  readonly privateKey: Buffer;
   readonly publicKey: Buffer;
   readonly handle: crypto.KeyObject;
 }
+
+// Key import costs: OpenSSL 3's DER decoders take ~200-800 us a key on this machine, its JWK
+// path ~20 us, so peers' public keys come in as JWK. A raw private key has no JWK form
+// without its public half, so keyPairFromPrivate (static keys, test vectors) stays on DER.
 
 export function keyPairFromPrivate(privateKey: Uint8Array): KeyPair {
   if (privateKey.length !== KEY_LEN) throw new RangeError('an X25519 private key is 32 bytes');
@@ -81,11 +86,20 @@ export function keyPairFromPrivate(privateKey: Uint8Array): KeyPair {
     type: 'pkcs8',
   });
   const spki = crypto.createPublicKey(handle).export({ format: 'der', type: 'spki' });
-  return { privateKey: Buffer.from(privateKey), publicKey: spki.subarray(SPKI_X25519.length), handle };
+  return { publicKey: spki.subarray(SPKI_X25519.length), handle };
 }
 
-export function generateKeyPair(random: (n: number) => Buffer = crypto.randomBytes): KeyPair {
-  return keyPairFromPrivate(random(KEY_LEN));
+/** A fresh key pair from OpenSSL, or from `random` when a test injects one. */
+export function generateKeyPair(random?: (n: number) => Buffer): KeyPair {
+  if (random) return keyPairFromPrivate(random(KEY_LEN));
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('x25519');
+  const jwk = publicKey.export({ format: 'jwk' });
+  return { publicKey: Buffer.from(jwk.x ?? '', 'base64url'), handle: privateKey };
+}
+
+/** The raw 32-byte private key, for storing a static key (never on the packet path). */
+export function privateKeyBytes(pair: KeyPair): Buffer {
+  return Buffer.from(pair.handle.export({ format: 'jwk' }).d ?? '', 'base64url');
 }
 
 /**
@@ -95,11 +109,8 @@ export function generateKeyPair(random: (n: number) => Buffer = crypto.randomByt
 export function dh(ours: KeyPair, theirPublic: Uint8Array): Buffer | null {
   if (theirPublic.length !== KEY_LEN) return null;
   try {
-    const publicKey = crypto.createPublicKey({
-      key: Buffer.concat([SPKI_X25519, theirPublic]),
-      format: 'der',
-      type: 'spki',
-    });
+    const x = Buffer.from(theirPublic.buffer, theirPublic.byteOffset, KEY_LEN).toString('base64url');
+    const publicKey = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
     return crypto.diffieHellman({ privateKey: ours.handle, publicKey });
   } catch {
     return null;

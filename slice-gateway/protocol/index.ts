@@ -1,0 +1,12 @@
+// The public surface of the gateway session protocol.
+export { Device, type DeviceOptions } from './device.ts';
+export type { Action, Endpoint, SessionKeys } from './actions.ts';
+export type { Clock, Random } from './cookie.ts';
+export { CookieChecker, CookieGenerator } from './cookie.ts';
+export { HandshakeLimiter, DEFAULT_LIMITS, type LimiterOptions } from './limiter.ts';
+export { DROP_REASONS, type DropReason } from './drop-reason.ts';
+export { parse, type Message } from './wire.ts';
+export { sealTransport, openTransport } from './transport.ts';
+export { ReplayWindow, REPLAY_WINDOW } from './replay.ts';
+export { generateKeyPair, keyPairFromPrivate, type KeyPair } from './crypto.ts';
+export * as constants from './constants.ts';

@@ -1,0 +1,141 @@
+// One remote gateway: its keys, its sessions and its timers. Pure state; device.ts drives it.
+//
+// Up to three sessions at once, so a rekey never drops traffic (WireGuard's scheme):
+//   current   what we send with;
+//   previous  the session current replaced, still accepted for packets in flight;
+//   next      a session we answered as responder but have not seen used: the initiator
+//             sends on it first, and its first packet to us promotes it to current.
+// Every session dies at REJECT_AFTER_TIME (180 s); all state is wiped after three of those
+// without a new handshake.
+import { KEEPALIVE_TIMEOUT, REJECT_AFTER_TIME, REKEY_TIMEOUT, MAX_STAGED_FRAMES } from './constants.ts';
+import { CookieGenerator, type Clock } from './cookie.ts';
+import type { Action, Endpoint } from './actions.ts';
+import type { Keypair } from './keypair.ts';
+import type { IkInitiator } from './noise.ts';
+
+export class Peer {
+  readonly id: string;
+  readonly cookies: CookieGenerator;
+  endpoint: Endpoint | undefined;
+  up = false;
+
+  // Responder side: the newest initiation accepted, against replays and floods.
+  lastTimestamp: Buffer | undefined;
+  lastInitiationAt = -Infinity;
+
+  // Initiator side: our handshake in flight, and its retry schedule.
+  pending: { initiator: IkInitiator; localIndex: number } | null = null;
+  sentTimestamp: Buffer | undefined;
+  attemptStart: number | undefined;
+  retransmitAt: number | undefined;
+
+  previous: Keypair | null = null;
+  current: Keypair | null = null;
+  next: Keypair | null = null;
+  lastHandshakeAt: number | undefined;
+
+  /** Frames waiting for a session, oldest first. */
+  staged: Buffer[] = [];
+
+  /** Send a keepalive then: we received data and have sent nothing since. */
+  keepaliveAt: number | undefined;
+  /** Start a handshake then: we sent data and have heard nothing since. */
+  newHandshakeAt: number | undefined;
+  zeroKeysAt: number | undefined;
+
+  constructor(
+    readonly publicKey: Buffer,
+    /** DH(our static, their static): fixed for the pair, so computed once. Null if their key is bad. */
+    readonly ss: Buffer | null,
+    clock: Clock,
+    endpoint?: Endpoint,
+  ) {
+    this.id = publicKey.toString('base64');
+    this.cookies = new CookieGenerator(publicKey, clock);
+    this.endpoint = endpoint;
+  }
+
+  stage(frame: Buffer): void {
+    this.staged.push(frame);
+    if (this.staged.length > MAX_STAGED_FRAMES) this.staged.shift();
+  }
+
+  /** Initiator: the response arrived; the new session becomes current at once. */
+  installAsInitiator(kp: Keypair, now: number, retire: (kp: Keypair) => void): void {
+    if (this.next) {
+      if (this.current) retire(this.current);
+      this.rotatePrevious(this.next, retire);
+      this.next = null;
+    } else {
+      this.rotatePrevious(this.current, retire);
+    }
+    this.current = kp;
+    this.sessionDerived(now);
+  }
+
+  /** Responder: the session waits in next until the initiator uses it. */
+  installAsResponder(kp: Keypair, now: number, retire: (kp: Keypair) => void): void {
+    if (this.next) retire(this.next);
+    this.next = kp;
+    this.rotatePrevious(null, retire);
+    this.sessionDerived(now);
+  }
+
+  /** The initiator's first packet on next confirmed it. */
+  confirmNext(retire: (kp: Keypair) => void): void {
+    if (!this.next) return;
+    this.rotatePrevious(this.current, retire);
+    this.current = this.next;
+    this.next = null;
+  }
+
+  /** Drops sessions past REJECT_AFTER_TIME, or every session when `all`. */
+  expire(now: number, retire: (kp: Keypair) => void, all = false): void {
+    const dead = (kp: Keypair | null): boolean =>
+      kp !== null && (all || now - kp.createdAt >= REJECT_AFTER_TIME);
+    if (dead(this.previous)) this.rotatePrevious(null, retire);
+    if (dead(this.current) && this.current) {
+      retire(this.current);
+      this.current = null;
+    }
+    if (dead(this.next) && this.next) {
+      retire(this.next);
+      this.next = null;
+    }
+  }
+
+  /** The earliest time at which tick() has work for this peer. */
+  nextDeadline(): number | undefined {
+    const times = [this.retransmitAt, this.keepaliveAt, this.newHandshakeAt, this.zeroKeysAt];
+    for (const kp of [this.previous, this.current, this.next])
+      if (kp) times.push(kp.createdAt + REJECT_AFTER_TIME);
+    const defined = times.filter((t): t is number => t !== undefined);
+    return defined.length ? Math.min(...defined) : undefined;
+  }
+
+  /** Timer bookkeeping for a received authenticated data packet (WireGuard's timersDataReceived). */
+  dataReceived(now: number): void {
+    this.keepaliveAt ??= now + KEEPALIVE_TIMEOUT;
+  }
+
+  /** We sent a data packet: expect to hear back within keepalive + rekey timeout. */
+  dataSent(now: number, jitter: number): void {
+    this.newHandshakeAt ??= now + KEEPALIVE_TIMEOUT + REKEY_TIMEOUT + jitter;
+  }
+
+  report(out: Action[], now: number): void {
+    const up = this.current?.canSend(now) ?? false;
+    if (up !== this.up) out.push({ type: up ? 'peer-up' : 'peer-down', peer: this.id });
+    this.up = up;
+  }
+
+  private rotatePrevious(kp: Keypair | null, retire: (kp: Keypair) => void): void {
+    if (this.previous) retire(this.previous);
+    this.previous = kp;
+  }
+
+  private sessionDerived(now: number): void {
+    this.lastHandshakeAt = now;
+    this.zeroKeysAt = now + 3 * REJECT_AFTER_TIME;
+  }
+}
