@@ -1,6 +1,6 @@
 // Test harness: a fake clock, a seeded random source, and an in-memory "network" between
 // devices that can drop, duplicate, delay (so reorder) and record datagrams.
-import type { Action, Clock, Endpoint } from '../index.ts';
+import type { Action, Clock, Endpoint, LimiterOptions } from '../index.ts';
 import { Device } from '../device.ts';
 import { randomBytes } from 'node:crypto';
 
@@ -75,12 +75,13 @@ export class Network {
     this.r = prng(options.seed ?? 1);
   }
 
-  node(name: string, address: string, port: number, slice = 'payments'): Node {
+  node(address: string, port: number, limits?: Partial<LimiterOptions>): Node {
     const device = new Device({
       privateKey: randomBytes(32),
-      slice,
+      slice: 'payments',
       clock: this.clock,
       random: seededBytes(this.nodes.size + 7),
+      ...(limits ? { limits } : {}),
     });
     const n: Node = { device, endpoint: { address, port }, delivered: [], actions: [] };
     this.nodes.set(`${address}:${port}`, n);
@@ -168,18 +169,20 @@ export class Network {
 }
 
 /** Two gateways that know each other, A with B's endpoint configured. */
-export function pair(options: NetOptions = {}): {
+export interface Pair {
   net: Network;
   clock: FakeClock;
   a: Node;
   b: Node;
   aToB: string;
   bToA: string;
-} {
+}
+
+export function pair(options: NetOptions = {}, bLimits?: Partial<LimiterOptions>): Pair {
   const clock = new FakeClock();
   const net = new Network(clock, options);
-  const a = net.node('a', '192.0.2.1', 51820);
-  const b = net.node('b', '198.51.100.1', 51820);
+  const a = net.node('192.0.2.1', 51820);
+  const b = net.node('198.51.100.1', 51820, bLimits);
   const aToB = a.device.addPeer(b.device.publicKey, b.endpoint);
   const bToA = b.device.addPeer(a.device.publicKey);
   return { net, clock, a, b, aToB, bToA };
@@ -187,4 +190,19 @@ export function pair(options: NetOptions = {}): {
 
 export function dropReasons(actions: Action[]): string[] {
   return actions.flatMap((a) => (a.type === 'drop' ? [a.reason] : []));
+}
+
+/** A pair with sessions up both ways, and the datagrams that set them up. */
+export function established(
+  bLimits?: Partial<LimiterOptions>,
+): Pair & { initiation: Buffer; response: Buffer; data: Buffer } {
+  const p = pair({}, bLimits);
+  p.net.handle(p.a, p.a.device.send(p.aToB, Buffer.from('hello')));
+  p.net.run(p.clock.t + 1000);
+  const find = (type: number): Buffer => {
+    const d = p.net.captured.find((x) => x[0] === type);
+    if (!d) throw new Error(`no datagram of type ${type}`);
+    return d;
+  };
+  return { ...p, initiation: find(1), response: find(2), data: find(4) };
 }
