@@ -38,8 +38,11 @@ test('fuzzed datagrams never throw and never disturb the session', (t) => {
         break;
       case 1: {
         d = Buffer.from(seed);
-        for (let k = 1 + int(3); k > 0; k--) d[int(d.length)] ^= 1 << int(8);
-        if (d.equals(seed)) d[0] ^= 0x80;
+        for (let k = 1 + int(3); k > 0; k--) {
+          const at = int(d.length);
+          d[at] = (d[at] ?? 0) ^ (1 << int(8));
+        }
+        if (d.equals(seed)) d[0] = (d[0] ?? 0) ^ 0x80;
         break;
       }
       case 2:
