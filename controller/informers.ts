@@ -11,6 +11,7 @@ import {
   type KubernetesObject,
   type V1Lease,
   type V1Namespace,
+  type V1Node,
 } from '@kubernetes/client-node';
 import { Informer, type Selectors } from '../lib/kube/informer.ts';
 import type { Logger } from '../lib/log.ts';
@@ -55,6 +56,18 @@ export function namespaceInformer(
     path: '/api/v1/namespaces',
     list: (s) => api.listNamespace(s),
     name: 'namespaces',
+    log,
+    ...selectors,
+  });
+}
+
+export function nodeInformer(kc: KubeConfig, log: Logger, selectors: Selectors = {}): Informer<V1Node> {
+  const api = kc.makeApiClient(CoreV1Api);
+  return new Informer<V1Node>({
+    kubeConfig: kc,
+    path: '/api/v1/nodes',
+    list: (s) => api.listNode(s),
+    name: 'nodes',
     log,
     ...selectors,
   });

@@ -5,21 +5,13 @@
  * attach latency against this baseline. The last stdout line is the JSON summary.
  */
 import { CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
+import { median, percentile, report, runBench } from '../lib/bench.ts';
 import { Lab } from './lab.ts';
 import { bridgeNad, sleeperPod } from './demo.ts';
 
 const RUNS = 3;
 const PODS = 50;
 const NS = 'bench';
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)]!;
-};
-const percentile = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
 
 function hasAllNics(pod: V1Pod): boolean {
   const raw = pod.metadata?.annotations?.['k8s.v1.cni.cncf.io/network-status'];
@@ -97,10 +89,7 @@ async function main(): Promise<void> {
     pods_per_run: PODS,
     runs: RUNS,
   };
-  process.stdout.write(JSON.stringify({ bench: 'lab', figures, goals: [] }) + '\n');
+  report('lab', figures, []);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench:lab: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+runBench('lab', main);

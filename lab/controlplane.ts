@@ -14,6 +14,10 @@ import { ClusterPki, writeKubeconfig, type CertFiles } from './pki.ts';
 import type { ClusterPlan } from './plan.ts';
 import { binPath, type LabPaths } from './paths.ts';
 import type { ProcessTable } from './process.ts';
+import { waitFor } from '../lib/wait.ts';
+
+/** Re-exported: lab code and tests wait with it. */
+export { waitFor };
 
 const labDir = dirname(fileURLToPath(import.meta.url));
 const APISERVER_PORT = 6443;
@@ -233,13 +237,4 @@ export async function waitReady(
       req.end();
     });
   await waitFor(probe, timeoutMs, `the apiserver on 127.0.0.1:${port} to be ready`);
-}
-
-export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
 }

@@ -117,6 +117,27 @@ export class Lab {
     return this.paths.adminKubeconfig(cluster);
   }
 
+  /** The API server's URL on the cluster LAN, as processes inside the lab's namespaces reach it. */
+  lanServer(cluster: string): string {
+    return `https://${this.cluster(cluster).controlPlane.ip}:6443`;
+  }
+
+  /**
+   * An admin kubeconfig for processes inside the lab's namespaces (controllers, webhooks): the
+   * default one reaches the API server through a forwarder in the root namespace instead.
+   */
+  lanKubeconfig(cluster: string): string {
+    const path = join(this.paths.cluster(cluster), 'lan.kubeconfig');
+    if (!existsSync(path)) {
+      const kc = JSON.parse(readFileSync(this.kubeconfig(cluster), 'utf8')) as {
+        clusters: { cluster: { server: string } }[];
+      };
+      for (const k of kc.clusters) k.cluster.server = this.lanServer(cluster);
+      writeFileSync(path, JSON.stringify(kc), { mode: 0o600 });
+    }
+    return path;
+  }
+
   kubeConfig(cluster: string): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromFile(this.kubeconfig(cluster));
@@ -194,6 +215,8 @@ export class Lab {
         join(dir, 'kubelet.json'),
       ],
       cwd: dirname(labDir),
+      // The slicenet CNI plugin, run by Multus under the kubelet, finds its node's agent here.
+      env: { ...process.env, SLICENET_AGENT_SOCKET: this.paths.agentSocket(cluster.name, n.name) },
     });
   }
 

@@ -32,4 +32,8 @@ export class LabPaths {
   node(cluster: string, node: string): string {
     return join(this.dir, cluster, 'nodes', node);
   }
+  /** The slicenet-agent's CNI socket on a node (per node: the lab's nodes share one filesystem). */
+  agentSocket(cluster: string, node: string): string {
+    return join(this.node(cluster, node), 'agent.sock');
+  }
 }

@@ -82,9 +82,16 @@ build_native() {
   bash "$here/../native/build.sh"
 }
 
+# The slicenet CNI plugin as one bundled file (dist/cni/slicenet); the agent installs it into
+# the CNI bin dir at start. A second of esbuild, so it is simply rebuilt every time.
+build_cni() {
+  (cd "$here/.." && node --import tsx worker-agent/cni/build.ts >/dev/null)
+}
+
 install_packages
 build_multus
 build_kubernetes
 link_bin
 build_native
+build_cni
 log "ready: $cache/bin ($(cat "$cache/versions.json"))"

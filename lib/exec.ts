@@ -25,6 +25,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Run inside this named network namespace (`/run/netns/<name>`), through nsenter. */
   netns?: string;
+  /** Run inside the network namespace at this path (a CNI_NETNS), through nsenter. */
+  netnsPath?: string;
   /** Kill the program after this many milliseconds (default 60 s). */
   timeoutMs?: number;
 }
@@ -37,7 +39,8 @@ export interface RunResult {
 
 /** Runs a program; resolves with its output whatever the exit code. */
 export function runRaw(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-  const full = opts.netns ? ['nsenter', `--net=/run/netns/${opts.netns}`, '--', ...argv] : argv;
+  const ns = opts.netnsPath ?? (opts.netns ? `/run/netns/${opts.netns}` : undefined);
+  const full = ns ? ['nsenter', `--net=${ns}`, '--', ...argv] : argv;
   return new Promise((resolve, reject) => {
     const child = spawn(full[0]!, full.slice(1), {
       env: opts.env ?? process.env,

@@ -107,19 +107,21 @@ export class SliceConfigReconciler {
 
     const wanMtus = members.map((c) => this.d.clusters.get(c, namespace)?.spec?.wanMtu);
     const input = { sc, vni, mtu: sliceMtu(sc, wanMtus), assignments: plan.assignments, reported: byCluster };
+    const created: string[] = [];
     for (const a of plan.assignments) {
       if (missing.has(a.name)) continue;
-      await this.d.applier.apply(desiredWorkerSlice(input, a));
-      if (!byCluster.has(a.name)) {
+      const desired = desiredWorkerSlice(input, a);
+      const current = byCluster.get(a.name);
+      // Unchanged objects are not re-applied: at 200 slices that is most of the API calls.
+      if (current && sameContent(current, desired)) continue;
+      await this.d.applier.apply(desired);
+      if (!current) {
         ctx.log.info('workerslice created', { cluster: a.name, block: a.subnet, vni });
-        this.d.events.emit(
-          sc,
-          'Normal',
-          'WorkerSliceCreated',
-          `cluster ${a.name}: block ${a.subnet}, VNI ${vni}`,
-        );
+        created.push(`${a.name} (block ${a.subnet})`);
       }
     }
+    if (created.length)
+      this.d.events.emit(sc, 'Normal', 'WorkerSlicesCreated', `VNI ${vni}: ${created.join(', ')}`);
     const placed = new Set(plan.assignments.filter((a) => !missing.has(a.name)).map((a) => a.name));
     await this.deleteAll(
       existing.filter((w) => !placed.has(w.spec.cluster)),
@@ -214,4 +216,26 @@ export function olderThan(a: SliceConfig, b: SliceConfig): boolean {
   const tb = new Date(b.metadata.creationTimestamp ?? 0).getTime();
   if (ta !== tb) return ta < tb;
   return `${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}`;
+}
+
+/** Whether `current` already has everything `desired` sets (spec and labels). */
+function sameContent(current: WorkerSlice, desired: WorkerSlice): boolean {
+  return (
+    covers(current.spec, desired.spec) && covers(current.metadata.labels ?? {}, desired.metadata.labels ?? {})
+  );
+}
+
+/**
+ * Whether `have` holds every value `want` sets; `have` may hold more (fields the API server
+ * defaulted). Arrays must match element by element.
+ */
+export function covers(have: unknown, want: unknown): boolean {
+  if (want === undefined) return true;
+  if (Array.isArray(want))
+    return Array.isArray(have) && have.length === want.length && want.every((w, i) => covers(have[i], w));
+  if (want !== null && typeof want === 'object') {
+    if (have === null || typeof have !== 'object' || Array.isArray(have)) return false;
+    return Object.entries(want).every(([k, w]) => covers((have as Record<string, unknown>)[k], w));
+  }
+  return have === want;
 }

@@ -5,7 +5,7 @@
  * made. Everything is checked through the real API servers.
  */
 import anyTest, { type TestFn } from 'ava';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
@@ -15,12 +15,12 @@ import { testLabName } from '../../lab/test/leftovers.ts';
 import { run } from '../../lib/exec.ts';
 import { apiStatus } from '../../lib/kube/client.ts';
 import type { Cluster, Slice, SliceConfig, WorkerSlice } from '../api/types.ts';
+import { labHostNetns, startLabController, startLabWorker } from '../lab.ts';
 import { registerCluster } from '../registration.ts';
 
 interface Ctx {
   lab: Lab;
   creds: Record<string, string>;
-  lan: Record<string, string>;
 }
 const test = anyTest as TestFn<Ctx>;
 const repo = join(import.meta.dirname, '..', '..');
@@ -29,26 +29,15 @@ const MEMBER_CRDS = ['slicenet.dev_slices.yaml', 'slicenet.dev_sliceipblocks.yam
 
 test.before(async (t) => {
   const lab = await Lab.up({ name: testLabName('cp'), clusters: 2, nodes: 1 });
-  t.context = { lab, creds: {}, lan: {} };
-  for (const c of lab.plan.clusters) {
-    // The admin kubeconfig reaches the API server through a forwarder in the root namespace;
-    // processes in a node's namespace use its LAN address.
-    const kc = JSON.parse(readFileSync(lab.kubeconfig(c.name), 'utf8')) as {
-      clusters: { cluster: { server: string } }[];
-    };
-    for (const k of kc.clusters) k.cluster.server = `https://${c.controlPlane.ip}:6443`;
-    t.context.lan[c.name] = join(lab.paths.cluster(c.name), 'lan.kubeconfig');
-    writeFileSync(t.context.lan[c.name]!, JSON.stringify(kc));
-  }
+  t.context = { lab, creds: {} };
   await lab.kubectl('c1', ['create', 'namespace', HUB_NS]);
   await lab.kubectl('c1', ['apply', '-f', join(repo, 'crds')]);
   await lab.kubectl('c2', ['apply', ...MEMBER_CRDS.flatMap((f) => ['-f', join(repo, 'crds', f)])]);
   for (const c of ['c1', 'c2'])
     await lab.kubectl(c, ['wait', '--for', 'condition=Established', 'crd', '--all', '--timeout=60s']);
-  const hub = lab.plan.clusters[0]!;
   for (const c of ['c1', 'c2']) {
     const { kubeconfig } = await registerCluster(lab.kubeConfig('c1'), c, {
-      server: `https://${hub.controlPlane.ip}:6443`,
+      server: lab.lanServer('c1'),
       caFile: join(lab.paths.cluster('c1'), 'pki', 'ca.crt'),
     });
     t.context.creds[c] = kubeconfig;
@@ -62,42 +51,12 @@ test.after.always(async (t) => {
   await (t.context.lab as Lab | undefined)?.down();
 });
 
-function nodeNetns(lab: Lab, cluster: string): string {
-  return lab.cluster(cluster).nodes[0]!.netns;
+function startController({ lab }: Ctx): void {
+  startLabController(lab, { hubCluster: 'c1' });
 }
 
-function startController({ lab, lan }: Ctx): void {
-  lab.processes.start({
-    id: 'controller',
-    netns: nodeNetns(lab, 'c1'),
-    argv: [
-      process.execPath,
-      '--import',
-      'tsx',
-      join(repo, 'controller/main.ts'),
-      '--mode',
-      'hub',
-      '--kubeconfig',
-      lan.c1!,
-    ],
-    cwd: repo,
-  });
-}
-
-function startWorker({ lab, lan }: Ctx, cluster: string, hubKubeconfig = 'hub.kubeconfig'): void {
-  lab.processes.start({
-    id: `worker-${cluster}`,
-    netns: nodeNetns(lab, cluster),
-    argv: [
-      process.execPath,
-      '--import',
-      'tsx',
-      join(repo, 'controller/main.ts'),
-      ...['--mode', 'worker', '--cluster', cluster],
-      ...['--hub-kubeconfig', join(lab.paths.cluster(cluster), hubKubeconfig), '--kubeconfig', lan[cluster]!],
-    ],
-    cwd: repo,
-  });
+function startWorker({ lab }: Ctx, cluster: string, hubKubeconfig = 'hub.kubeconfig'): void {
+  startLabWorker(lab, { cluster, hubKubeconfig: join(lab.paths.cluster(cluster), hubKubeconfig) });
 }
 
 async function getJson<T>(lab: Lab, cluster: string, args: string[]): Promise<T | undefined> {
@@ -232,7 +191,11 @@ test.serial('a SliceConfig gives each member a Slice with a distinct block, peer
       ...['get', 'events', '-n', HUB_NS, '--field-selector', 'involvedObject.name=demo'],
       ...['-o', 'jsonpath={.items[*].reason}'],
     ]);
-  await waitFor(async () => /WorkerSliceCreated/.test(await reasons()), 10_000, 'an event per WorkerSlice');
+  await waitFor(
+    async () => /WorkerSlicesCreated/.test(await reasons()),
+    10_000,
+    'an event for the WorkerSlices',
+  );
   // The private key stays in the member cluster.
   const secret = await getJson<{ data: Record<string, string> }>(lab, 'c2', [
     'secret',
@@ -415,7 +378,7 @@ test.serial('the controller and workers serve /readyz and reconcile metrics', as
   // The hub controller and c1's worker share c1's node network namespace, on their own ports.
   const get = async (port: number, path: string): Promise<string> => {
     const script = `fetch('http://127.0.0.1:${port}${path}').then(async (r) => console.log(r.status, await r.text()))`;
-    return (await run([process.execPath, '-e', script], { netns: nodeNetns(lab, 'c1') })).trim();
+    return (await run([process.execPath, '-e', script], { netns: labHostNetns(lab, 'c1') })).trim();
   };
   t.is(await get(8082, '/readyz'), '200 ok');
   t.is(await get(8083, '/healthz'), '200 ok');

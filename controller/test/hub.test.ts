@@ -2,6 +2,7 @@ import test from 'ava';
 import type { SliceConfig, WorkerSlice } from '../api/types.ts';
 import { desiredWorkerSlice, gatewayPort, peerOf, sliceMtu } from '../hub/desired.ts';
 import { canonical, phaseOf, rollup } from '../hub/rollup.ts';
+import { covers } from '../hub/sliceconfigs.ts';
 import { olderThan } from '../hub/sliceconfigs.ts';
 
 const sc = (over: Partial<SliceConfig['spec']> = {}, status?: SliceConfig['status']): SliceConfig => ({
@@ -141,4 +142,13 @@ test('of two claimants of one VNI, the older keeps it', (t) => {
   t.true(olderThan(a, b));
   t.false(olderThan(b, a));
   t.true(olderThan(b, c));
+});
+
+test('covers: what the API server defaulted may be extra; anything set must match', (t) => {
+  t.true(covers({ a: 1, b: { c: 2, d: 3 } }, { b: { c: 2 } }));
+  t.true(covers([{ a: 1, x: 0 }], [{ a: 1 }]));
+  t.false(covers([{ a: 1 }, { a: 2 }], [{ a: 1 }]), 'arrays match in length');
+  t.false(covers({ a: 1 }, { a: 2 }));
+  t.false(covers({}, { a: { b: 1 } }));
+  t.true(covers({ a: 1 }, { a: undefined }));
 });

@@ -58,3 +58,33 @@ export const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].
 export function isPrivate(c: Cidr): boolean {
   return PRIVATE_RANGES.some((r) => contains(r, c));
 }
+
+/** `a.b.c.d` of an unsigned 32-bit address. */
+export function formatIp(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+}
+
+/** The unsigned 32-bit address of `a.b.c.d`; throws on anything else. */
+export function parseIp(ip: string): number {
+  const c = parseCidr(`${ip}/32`);
+  if (typeof c === 'string') throw new RangeError(`${ip} is not an IPv4 address`);
+  return c.address;
+}
+
+/** Parses a CIDR or throws a RangeError naming it. */
+export function mustParseCidr(text: string): Cidr {
+  const c = parseCidr(text);
+  if (typeof c === 'string') throw new RangeError(`${text} ${c}`);
+  return c;
+}
+
+/** `cidr` split into blocks of length `prefix` in address order (itself, if it is no larger). */
+export function subdivide(text: string, prefix: number): string[] {
+  const c = mustParseCidr(text);
+  if (prefix <= c.prefix) return [formatCidr(c)];
+  const step = 2 ** (32 - prefix);
+  const base = network(c);
+  return Array.from({ length: 2 ** (prefix - c.prefix) }, (_, i) =>
+    formatCidr({ address: base + i * step, prefix }),
+  );
+}

@@ -7,11 +7,12 @@
  * what admission did to them matters here.
  */
 import anyTest, { type TestFn } from 'ava';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRaw } from '../../lib/exec.ts';
 import { waitFor } from '../../lab/controlplane.ts';
 import { Lab } from '../../lab/lab.ts';
+import { startLabWebhook, waitLabWebhookReady } from '../lab.ts';
 import { leftovers, NOTHING, testLabName } from '../../lab/test/leftovers.ts';
 
 const test = anyTest as TestFn<{ lab: Lab; ip: string; netns: string }>;
@@ -30,22 +31,17 @@ test.before(async (t) => {
   const lab = await Lab.up({ name: testLabName('wh'), clusters: 1, nodes: 1 });
   const c = lab.plan.clusters[0]!;
   t.context = { lab, ip: c.controlPlane.ip, netns: c.controlPlane.netns };
-  // The admin kubeconfig points at a forwarder in the root namespace; the webhook runs in the
-  // control-plane namespace, where the API server is at its LAN address.
-  const kc = JSON.parse(readFileSync(lab.kubeconfig(c.name), 'utf8')) as {
-    clusters: { cluster: { server: string } }[];
-  };
-  for (const k of kc.clusters) k.cluster.server = `https://${c.controlPlane.ip}:6443`;
-  const kubeconfig = join(lab.paths.cluster(c.name), 'webhook.kubeconfig');
-  writeFileSync(kubeconfig, JSON.stringify(kc));
-
   await lab.kubectl(c.name, ['create', 'namespace', NS]);
   if (existsSync(join(repo, 'crds'))) {
     await lab.kubectl(c.name, ['apply', '-f', join(repo, 'crds')]);
     await lab.kubectl(c.name, ['wait', '--for', 'condition=Established', 'crd', '--all', '--timeout=60s']);
   }
-  startWebhook(lab, t.context.netns, kubeconfig, t.context.ip);
-  await waitReady(lab, t.context.netns, t.context.ip);
+  await startLabWebhook(lab, c.name, {
+    namespace: NS,
+    port: PORT,
+    probePort: PROBE_PORT,
+    resyncSeconds: RESYNC_SECONDS,
+  });
   await kubectl(lab, ['create', 'namespace', 'shop']);
   await kubectl(lab, ['label', 'namespace', 'shop', 'slicenet.dev/slice=payments']);
   // Ready means the configurations are written; the API server picks them up a moment later.
@@ -69,33 +65,6 @@ test.after.always(async (t) => {
   await lab.down();
   t.deepEqual(leftovers(lab.plan.name), NOTHING, 'the webhook process went with the lab');
 });
-
-function startWebhook(lab: Lab, netns: string, kubeconfig: string, ip: string): void {
-  const flags = {
-    kubeconfig,
-    namespace: NS,
-    'hub-namespace': NS,
-    'client-config': 'url',
-    'url-host': ip,
-    port: String(PORT),
-    'probe-port': String(PROBE_PORT),
-    'resync-seconds': String(RESYNC_SECONDS),
-  };
-  const argv = [process.execPath, '--import', 'tsx', join(repo, 'webhooks', 'main.ts')];
-  for (const [flag, value] of Object.entries(flags)) argv.push(`--${flag}`, value);
-  lab.processes.start({ id: 'webhook', netns, cwd: repo, argv });
-}
-
-async function waitReady(lab: Lab, netns: string, ip: string): Promise<void> {
-  const url = `http://${ip}:${PROBE_PORT}/readyz`;
-  try {
-    await waitFor(async () => (await runRaw(['curl', '-sf', url], { netns })).exitCode === 0, 60_000, url);
-  } catch (err) {
-    // The lab, and the log with it, is gone once the test ends: show why now.
-    const log = readFileSync(lab.processes.logPath('webhook'), 'utf8').split('\n').slice(-20).join('\n');
-    throw new Error(`${(err as Error).message}; webhook log:\n${log}`, { cause: err });
-  }
-}
 
 const kubectl = (lab: Lab, args: string[], input?: string): Promise<string> =>
   lab.kubectl(lab.plan.clusters[0]!.name, args, input);
@@ -195,7 +164,7 @@ test.serial('lab: invalid SliceConfigs are refused by the webhook, naming the fi
 });
 
 test.serial('lab: the Secret and caBundle agree, and a restart reuses the certificate', async (t) => {
-  const { lab, netns, ip } = t.context;
+  const { lab } = t.context;
   const secret = async (): Promise<Record<string, string>> =>
     (
       JSON.parse(await kubectl(lab, ['get', 'secret', '-n', NS, 'slicenet-webhook-tls', '-o', 'json'])) as {
@@ -216,7 +185,7 @@ test.serial('lab: the Secret and caBundle agree, and a restart reuses the certif
   const argv = lab.processes.get('webhook')!.argv;
   await lab.processes.stop('webhook');
   lab.processes.start({ id: 'webhook', argv, cwd: repo });
-  await waitReady(lab, netns, ip);
+  await waitLabWebhookReady(lab, lab.plan.clusters[0]!.name, PROBE_PORT);
   t.deepEqual(await secret(), before, 'the certificate is reused');
   const p = await createPod(lab, pod('after-restart'));
   t.is(p.metadata.labels?.['slicenet.dev/slice'], 'payments');

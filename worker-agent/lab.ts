@@ -1,0 +1,44 @@
+/**
+ * slicenet-agent on a lab node: a process in the node's network namespace (host network, as
+ * its DaemonSet would run), with its state under the node's directory and its CNI socket
+ * where that node's kubelet tells the plugin to look. Used by the lab install, the
+ * end-to-end tests and the benchmarks.
+ */
+import { join } from 'node:path';
+import type { Lab } from '../lab/lab.ts';
+import { cniBinDir } from '../lab/paths.ts';
+import type { ProcessRecord } from '../lab/process.ts';
+import { runRaw } from '../lib/exec.ts';
+import { waitFor } from '../lib/wait.ts';
+
+const repo = join(import.meta.dirname, '..');
+export const LAB_AGENT_PROBE_PORT = 8084;
+
+export const agentProcessId = (node: string): string => `agent-${node}`;
+
+export function startLabAgent(lab: Lab, node: string): ProcessRecord {
+  const { cluster, node: n } = lab.node(node);
+  const dir = lab.paths.node(cluster.name, n.name);
+  const flags = {
+    node: n.name,
+    kubeconfig: lab.lanKubeconfig(cluster.name),
+    'state-dir': join(dir, 'agent'),
+    socket: lab.paths.agentSocket(cluster.name, n.name),
+    'cni-bin-dir': cniBinDir(),
+    'local-ip': n.ip,
+    'probe-port': String(LAB_AGENT_PROBE_PORT),
+  };
+  const argv = [process.execPath, '--import', 'tsx', join(repo, 'worker-agent', 'main.ts')];
+  for (const [flag, value] of Object.entries(flags)) argv.push(`--${flag}`, value);
+  return lab.processes.start({ id: agentProcessId(n.name), netns: n.netns, cwd: repo, argv });
+}
+
+/** Resolves once the node's agent answers /readyz with 200. */
+export async function waitLabAgentReady(lab: Lab, node: string, timeoutMs = 60_000): Promise<void> {
+  const url = `http://127.0.0.1:${LAB_AGENT_PROBE_PORT}/readyz`;
+  await waitFor(
+    async () => (await runRaw(['curl', '-sf', url], { netns: lab.node(node).node.netns })).exitCode === 0,
+    timeoutMs,
+    `the agent on ${node} to be ready`,
+  );
+}
