@@ -16,7 +16,7 @@ export const DROP_REASONS = {
   bad_key: 'a public key is a low-order point (the Diffie-Hellman result is zero)',
   stale_timestamp: 'the initiation timestamp is not newer than the last one from that peer (a replay)',
   too_soon: 'a second initiation from the same peer within 20 ms',
-  unexpected: 'a response or cookie reply while no handshake of ours is waiting for it',
+  unexpected: 'a response to an index that is not a handshake of ours still waiting (a duplicate response)',
   replay: 'the transport counter was seen before or is behind the replay window',
   counter_limit: 'the transport counter is at or past the reject-after-messages limit',
   expired: 'the session keys are older than the reject-after-time limit',
