@@ -39,8 +39,6 @@ export class Device {
   readonly publicKey: Buffer;
   readonly clock: Clock;
   readonly random: Random;
-  /** Set only when a test injects randomness: ephemerals then come from it, reproducibly. */
-  readonly ephemeralRandom: Random | undefined;
   readonly setup: IkSetup;
   readonly peers = new Map<string, Peer>();
   readonly index: IndexTable;
@@ -52,7 +50,6 @@ export class Device {
   constructor(options: DeviceOptions) {
     this.clock = options.clock;
     this.random = options.random ?? crypto.randomBytes;
-    this.ephemeralRandom = options.random;
     this.staticKey = keyPairFromPrivate(options.privateKey);
     this.publicKey = this.staticKey.publicKey;
     this.setup = { prologue: prologue(options.slice), localStatic: this.staticKey };
@@ -165,7 +162,7 @@ export class Device {
     if (peer.pending) this.index.delete(peer.pending.localIndex);
     const localIndex = this.index.allocate({ kind: 'handshake', peer });
     peer.sentTimestamp = nextTimestamp(this.clock.wall(), peer.sentTimestamp);
-    const ephemeral = generateKeyPair(this.ephemeralRandom);
+    const ephemeral = generateKeyPair(this.random);
     const created = createInitiation(
       this.setup,
       peer.publicKey,

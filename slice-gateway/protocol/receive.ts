@@ -50,7 +50,7 @@ export class Receiver {
     if (now - peer.lastInitiationAt < INITIATION_MIN_INTERVAL) return drop('too_soon', peer);
 
     const localIndex = d.index.allocate({ kind: 'handshake', peer });
-    const resp = createResponse(c.responder, localIndex, msg.senderIndex, generateKeyPair(d.ephemeralRandom));
+    const resp = createResponse(c.responder, localIndex, msg.senderIndex, generateKeyPair(d.random));
     if (!resp) {
       d.index.delete(localIndex);
       return drop('bad_key', peer);

@@ -1,7 +1,7 @@
 // Interop with noise-c (through noise-c.wasm) in both directions: our initiator against its
 // responder and its initiator against our responder, then transport messages both ways.
 import test from 'ava';
-import { aeadOpen, aeadSeal, generateKeyPair, noiseNonce, privateKeyBytes } from '../crypto.ts';
+import { aeadOpen, aeadSeal, generateKeyPair, noiseNonce } from '../crypto.ts';
 import { ikReadInitiation, ikReadResponse, ikWriteInitiation, ikWriteResponse } from '../noise.ts';
 import { PROTOCOL_NAME } from '../constants.ts';
 import { loadNoiseC } from './noise-c.ts';
@@ -15,7 +15,7 @@ test('our initiator, noise-c responder', async (t) => {
   const ini = generateKeyPair();
   const resp = generateKeyPair();
   const theirs = noise.HandshakeState(PROTOCOL_NAME, noise.constants.NOISE_ROLE_RESPONDER ?? 0);
-  theirs.Initialize(prologue, privateKeyBytes(resp), null, null);
+  theirs.Initialize(prologue, resp.privateKey, null, null);
 
   const payload = Buffer.from('0123456789ab');
   const m1 = ikWriteInitiation({ prologue, localStatic: ini }, resp.publicKey, generateKeyPair(), payload);
@@ -39,7 +39,7 @@ test('noise-c initiator, our responder', async (t) => {
   const ini = generateKeyPair();
   const resp = generateKeyPair();
   const theirs = noise.HandshakeState(PROTOCOL_NAME, noise.constants.NOISE_ROLE_INITIATOR ?? 0);
-  theirs.Initialize(prologue, privateKeyBytes(ini), resp.publicKey, null);
+  theirs.Initialize(prologue, ini.privateKey, resp.publicKey, null);
 
   const m1 = theirs.WriteMessage(Buffer.from('timestamp-12'));
   const read = ikReadInitiation({ prologue, localStatic: resp }, m1);
@@ -65,7 +65,7 @@ test('a different prologue (slice or version) fails against noise-c', async (t) 
   const ini = generateKeyPair();
   const resp = generateKeyPair();
   const theirs = noise.HandshakeState(PROTOCOL_NAME, noise.constants.NOISE_ROLE_INITIATOR ?? 0);
-  theirs.Initialize(Buffer.from('slicenet/1 slice=other'), privateKeyBytes(ini), resp.publicKey, null);
+  theirs.Initialize(Buffer.from('slicenet/1 slice=other'), ini.privateKey, resp.publicKey, null);
   const m1 = theirs.WriteMessage(Buffer.from('timestamp-12'));
   t.is(ikReadInitiation({ prologue, localStatic: resp }, m1), 'decrypt_failed');
 });
