@@ -99,3 +99,37 @@ test('an unauthenticated packet from a new address does not move the peer', (t) 
   f.b.device.receive(forged, { address: '203.0.113.66', port: 1 });
   t.deepEqual(f.b.device.peer(f.bToA)?.endpoint, f.a.endpoint);
 });
+
+test('both sides initiating at once converge, and every frame arrives', (t) => {
+  const p = pair({ maxDelay: 30, seed: 5 });
+  p.b.device.removePeer(p.bToA);
+  const bToA = p.b.device.addPeer(p.a.device.publicKey, p.a.endpoint);
+  for (let i = 0; i < 5; i++) {
+    p.net.handle(p.a, p.a.device.send(p.aToB, Buffer.from(`a${i}`)));
+    p.net.handle(p.b, p.b.device.send(bToA, Buffer.from(`b${i}`)));
+  }
+  t.is(sent(p.a.actions, 1).length, 1);
+  t.is(sent(p.b.actions, 1).length, 1);
+  p.net.run(p.clock.t + 2_000);
+  for (let i = 5; i < 10; i++) {
+    p.net.handle(p.a, p.a.device.send(p.aToB, Buffer.from(`a${i}`)));
+    p.net.handle(p.b, p.b.device.send(bToA, Buffer.from(`b${i}`)));
+    p.net.run(p.clock.t + 50);
+  }
+  p.net.run(p.clock.t + 2_000);
+  const got = (n: typeof p.a): string[] => n.delivered.map((d) => d.frame.toString()).sort();
+  t.deepEqual(got(p.b), Array.from({ length: 10 }, (_, i) => `a${i}`).sort());
+  t.deepEqual(got(p.a), Array.from({ length: 10 }, (_, i) => `b${i}`).sort());
+});
+
+test('a responder with no address for its peer queues frames until the peer calls', (t) => {
+  const p = pair();
+  p.net.handle(p.b, p.b.device.send(p.bToA, Buffer.from('waiting')));
+  t.is(p.b.actions.length, 0, 'nothing to send to: no address yet');
+  p.net.handle(p.a, p.a.device.send(p.aToB, Buffer.from('hello')));
+  p.net.run(p.clock.t + 1_000);
+  t.deepEqual(
+    p.a.delivered.map((d) => d.frame.toString()),
+    ['waiting'],
+  );
+});
