@@ -86,7 +86,7 @@ export class Device {
     const out: Action[] = [];
     const peer = this.peers.get(peerId);
     if (!peer) return [{ type: 'drop', reason: 'unknown_peer', peer: peerId }];
-    this.sendFrame(peer, Buffer.from(frame), false, out);
+    this.sendFrame(peer, frame, false, out);
     return out;
   }
 
@@ -138,7 +138,7 @@ export class Device {
     return min;
   }
 
-  sendFrame(peer: Peer, frame: Buffer, keepalive: boolean, out: Action[]): void {
+  sendFrame(peer: Peer, frame: Uint8Array, keepalive: boolean, out: Action[]): void {
     const now = this.clock.now();
     const kp = peer.current;
     const datagram = kp?.seal(frame, now);
@@ -150,7 +150,8 @@ export class Device {
       return;
     }
     if (keepalive) return;
-    peer.stage(frame);
+    // A copy: the driver may reuse its buffer once send() returns.
+    peer.stage(Buffer.from(frame));
     this.initiate(peer, out);
   }
 

@@ -1,5 +1,6 @@
 // The public surface of the gateway session protocol.
 export { Device, type DeviceOptions } from './device.ts';
+export type { Peer } from './peer.ts';
 export type { Action, Endpoint, SessionKeys } from './actions.ts';
 export type { Clock, Random } from './cookie.ts';
 export { CookieChecker, CookieGenerator } from './cookie.ts';
