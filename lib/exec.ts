@@ -37,13 +37,25 @@ export interface RunResult {
   exitCode: number;
 }
 
+/**
+ * The environment for system tools: PATH without node_modules/.bin, which npm and ava put
+ * first, and where a package's `nft` (@vercel/nft, a file tracer) would shadow nftables'.
+ */
+export function toolEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const path = (env.PATH ?? '')
+    .split(':')
+    .filter((d) => d && !d.includes('node_modules'))
+    .join(':');
+  return { ...env, PATH: path || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+}
+
 /** Runs a program; resolves with its output whatever the exit code. */
 export function runRaw(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   const ns = opts.netnsPath ?? (opts.netns ? `/run/netns/${opts.netns}` : undefined);
   const full = ns ? ['nsenter', `--net=${ns}`, '--', ...argv] : argv;
   return new Promise((resolve, reject) => {
     const child = spawn(full[0]!, full.slice(1), {
-      env: opts.env ?? process.env,
+      env: toolEnv(opts.env),
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: opts.timeoutMs ?? 60_000,
     });

@@ -52,7 +52,7 @@ export function loadAgentConfig(argv: string[], env: NodeJS.ProcessEnv): AgentCo
     options: Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }])),
     strict: true,
   });
-  const get = (f: Flag): string => (values[f]) ?? env[envName(f)] ?? FLAGS[f];
+  const get = (f: Flag): string => values[f] ?? env[envName(f)] ?? FLAGS[f];
   const int = (f: Flag, min: number, max: number): number => {
     const n = Number(get(f));
     if (!Number.isInteger(n) || n < min || n > max)

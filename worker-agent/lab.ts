@@ -4,6 +4,7 @@
  * where that node's kubelet tells the plugin to look. Used by the lab install, the
  * end-to-end tests and the benchmarks.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab } from '../lab/lab.ts';
 import { cniBinDir } from '../lab/paths.ts';
@@ -36,9 +37,18 @@ export function startLabAgent(lab: Lab, node: string): ProcessRecord {
 /** Resolves once the node's agent answers /readyz with 200. */
 export async function waitLabAgentReady(lab: Lab, node: string, timeoutMs = 60_000): Promise<void> {
   const url = `http://127.0.0.1:${LAB_AGENT_PROBE_PORT}/readyz`;
-  await waitFor(
-    async () => (await runRaw(['curl', '-sf', url], { netns: lab.node(node).node.netns })).exitCode === 0,
-    timeoutMs,
-    `the agent on ${node} to be ready`,
-  );
+  try {
+    await waitFor(
+      async () => (await runRaw(['curl', '-sf', url], { netns: lab.node(node).node.netns })).exitCode === 0,
+      timeoutMs,
+      `the agent on ${node} to be ready`,
+    );
+  } catch (err) {
+    // A test's lab, and the log with it, is gone once the test ends: show why now.
+    const log = readFileSync(lab.processes.logPath(agentProcessId(node)), 'utf8')
+      .split('\n')
+      .slice(-15)
+      .join('\n');
+    throw new Error(`${(err as Error).message}; agent log:\n${log}`, { cause: err });
+  }
 }

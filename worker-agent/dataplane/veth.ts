@@ -1,9 +1,10 @@
 /**
  * A pod's slice NIC: a veth pair, one end on the slice bridge, the other moved into the pod's
  * namespace and named `slice0`, with the pod's address (the slice subnet's prefix, so the
- * whole slice is on-link), its MAC and the slice MTU. Two `ip` processes per attach: one in
- * the node's namespace, one in the pod's.
+ * whole slice is on-link), its MAC and the slice MTU, IPv6 off. Four processes per attach:
+ * `ip` in the node's namespace, then `ip`, `sysctl`, `ip` in the pod's.
  */
+import { run } from '../../lib/exec.ts';
 import { deleteLink, ipBatch, ipJson, type IpAddr, type IpLink } from '../../lib/net/ip.ts';
 import { bridgeName, tempPeerName } from './names.ts';
 
@@ -29,15 +30,15 @@ export async function attachPodNic(n: PodNic): Promise<{ hostMac: string }> {
       `link set ${peer} netns ${n.netnsPath}`,
       `link set ${n.hostIfname} master ${bridgeName(n.vni)} up`,
     ]);
-    await ipBatch(
-      [
-        `link set ${peer} name ${n.ifname}`,
-        `link set ${n.ifname} address ${n.mac}`,
-        `addr add ${n.address} dev ${n.ifname}`,
-        `link set ${n.ifname} up`,
-      ],
-      { netnsPath: n.netnsPath },
-    );
+    await ipBatch([`link set ${peer} name ${n.ifname}`, `link set ${n.ifname} address ${n.mac}`], {
+      netnsPath: n.netnsPath,
+    });
+    // Slices are IPv4: no IPv6 link-local address, so no neighbour discovery for the
+    // anti-spoof guard to drop.
+    await run(['sysctl', '-qw', `net.ipv6.conf.${n.ifname}.disable_ipv6=1`], { netnsPath: n.netnsPath });
+    await ipBatch([`addr add ${n.address} dev ${n.ifname}`, `link set ${n.ifname} up`], {
+      netnsPath: n.netnsPath,
+    });
   } catch (err) {
     await deleteLink(n.hostIfname).catch(() => undefined);
     throw err;
