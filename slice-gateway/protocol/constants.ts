@@ -41,6 +41,34 @@ export const REKEY_TIMEOUT = 5 * SECOND;
 export const REKEY_TIMEOUT_JITTER = 333;
 export const KEEPALIVE_TIMEOUT = 10 * SECOND;
 export const COOKIE_REFRESH_TIME = 120 * SECOND;
+/**
+ * The session timers a Device runs on. Production uses DEFAULT_TIMERS (WireGuard's values);
+ * tests and labs shorten them (e.g. a rekey every few seconds) through DeviceOptions.timers.
+ */
+export interface Timers {
+  /** The initiator of a session replaces it after this long (jittered down by up to 1/24). */
+  rekeyAfterTime: number;
+  /** A session neither sends nor receives after this long; must exceed rekeyAfterTime. */
+  rejectAfterTime: number;
+  /** A handshake that has not completed after this long gives up (`handshake-failed`). */
+  rekeyAttemptTime: number;
+  /** Handshake retry interval; also part of the new-handshake and renew-on-receive timers. */
+  rekeyTimeout: number;
+  /** Received data and sent nothing for this long: send a keepalive. */
+  keepaliveTimeout: number;
+}
+
+export const DEFAULT_TIMERS: Readonly<Timers> = {
+  rekeyAfterTime: REKEY_AFTER_TIME,
+  rejectAfterTime: REJECT_AFTER_TIME,
+  rekeyAttemptTime: REKEY_ATTEMPT_TIME,
+  rekeyTimeout: REKEY_TIMEOUT,
+  keepaliveTimeout: KEEPALIVE_TIMEOUT,
+};
+
+/** The transport AEAD: ChaCha20-Poly1305 by default (the Noise suite), or AES-256-GCM. */
+export type TransportCipher = 'chacha20-poly1305' | 'aes-256-gcm';
+
 /** A peer's initiations closer together than this are dropped (a replayed or flooding initiator). */
 export const INITIATION_MIN_INTERVAL = 20;
 /** Frames queued per peer while a handshake is in flight; older ones are dropped first. */

@@ -11,12 +11,12 @@
 // Per transport packet: a Map lookup, a replay-window check and one AEAD; handshakes cost
 // two X25519 each side (the static-static DH is cached per peer).
 import crypto from 'node:crypto';
-import { REKEY_AFTER_TIME, REKEY_ATTEMPT_TIME, REKEY_TIMEOUT, REKEY_TIMEOUT_JITTER } from './constants.ts';
+import { DEFAULT_TIMERS, REKEY_TIMEOUT_JITTER, type Timers, type TransportCipher } from './constants.ts';
 import { dh, generateKeyPair, keyPairFromPrivate, type KeyPair } from './crypto.ts';
 import { CookieChecker, type Clock, type Random } from './cookie.ts';
 import { HandshakeLimiter, DEFAULT_LIMITS, type LimiterOptions } from './limiter.ts';
 import { IndexTable } from './index-table.ts';
-import { Keypair } from './keypair.ts';
+import { Keypair, type KeypairLimits } from './keypair.ts';
 import { Peer } from './peer.ts';
 import { createInitiation, prologue } from './handshake.ts';
 import { nextTimestamp } from './tai64n.ts';
@@ -33,6 +33,13 @@ export interface DeviceOptions {
   clock: Clock;
   random?: Random;
   limits?: Partial<LimiterOptions>;
+  /** Session timers (default DEFAULT_TIMERS); shortened in tests to see many rekeys. */
+  timers?: Partial<Timers>;
+  /**
+   * The transport AEAD (default ChaCha20-Poly1305). Part of the prologue when not the default,
+   * so two gateways configured differently fail the handshake instead of failing every packet.
+   */
+  cipher?: TransportCipher;
 }
 
 export class Device {
@@ -44,6 +51,8 @@ export class Device {
   readonly index: IndexTable;
   readonly cookies: CookieChecker;
   readonly limiter: HandshakeLimiter;
+  readonly timers: Readonly<Timers>;
+  readonly cipher: TransportCipher;
   private readonly staticKey: KeyPair;
   private readonly receiver: Receiver;
 
@@ -52,7 +61,9 @@ export class Device {
     this.random = options.random ?? crypto.randomBytes;
     this.staticKey = keyPairFromPrivate(options.privateKey);
     this.publicKey = this.staticKey.publicKey;
-    this.setup = { prologue: prologue(options.slice), localStatic: this.staticKey };
+    this.timers = checkTimers({ ...DEFAULT_TIMERS, ...options.timers });
+    this.cipher = options.cipher ?? 'chacha20-poly1305';
+    this.setup = { prologue: prologue(options.slice, this.cipher), localStatic: this.staticKey };
     this.index = new IndexTable(this.random);
     this.cookies = new CookieChecker(this.publicKey, this.clock, this.random);
     this.limiter = new HandshakeLimiter(this.clock, { ...DEFAULT_LIMITS, ...options.limits });
@@ -63,7 +74,8 @@ export class Device {
   addPeer(publicKey: Uint8Array | string, endpoint?: Endpoint): string {
     const key = typeof publicKey === 'string' ? Buffer.from(publicKey, 'base64') : Buffer.from(publicKey);
     const id = key.toString('base64');
-    if (!this.peers.has(id)) this.peers.set(id, new Peer(key, dh(this.staticKey, key), this.clock, endpoint));
+    if (!this.peers.has(id))
+      this.peers.set(id, new Peer(key, dh(this.staticKey, key), this.clock, endpoint, this.timers));
     return id;
   }
 
@@ -103,7 +115,7 @@ export class Device {
     const now = this.clock.now();
     for (const peer of this.peers.values()) {
       if (peer.pending && peer.retransmitAt !== undefined && now >= peer.retransmitAt) {
-        if (now - (peer.attemptStart ?? now) >= REKEY_ATTEMPT_TIME) {
+        if (now - (peer.attemptStart ?? now) >= this.timers.rekeyAttemptTime) {
           out.push({ type: 'handshake-failed', peer: peer.id, droppedFrames: peer.staged.length });
           peer.staged = [];
           this.clearHandshake(peer);
@@ -178,7 +190,7 @@ export class Device {
     }
     peer.cookies.addMacs(created.datagram);
     peer.pending = { initiator: created.initiator, localIndex };
-    peer.retransmitAt = now + REKEY_TIMEOUT + this.jitter();
+    peer.retransmitAt = now + this.timers.rekeyTimeout + this.jitter();
     peer.keepaliveAt = undefined;
     out.push({ type: 'send', peer: peer.id, endpoint: peer.endpoint, datagram: created.datagram });
   }
@@ -211,8 +223,22 @@ export class Device {
     return this.random(2).readUInt16LE(0) % (REKEY_TIMEOUT_JITTER + 1);
   }
 
-  /** A jittered rekey age in [REKEY_AFTER_TIME - 5 s, REKEY_AFTER_TIME]. */
-  rekeyAge(): number {
-    return REKEY_AFTER_TIME - (this.random(2).readUInt16LE(0) % 5000);
+  /** The limits of a new session: as initiator, a rekey age jittered down by up to 1/24 (5 s of 120 s). */
+  keypairLimits(initiator: boolean): KeypairLimits {
+    const { rekeyAfterTime, rejectAfterTime } = this.timers;
+    const spread = Math.floor(rekeyAfterTime / 24) + 1;
+    const jitter = initiator ? this.random(2).readUInt16LE(0) % spread : 0;
+    return { rekeyAfterTime: rekeyAfterTime - jitter, rejectAfterTime, cipher: this.cipher };
   }
+}
+
+function checkTimers(t: Timers): Timers {
+  for (const [name, v] of Object.entries(t))
+    if (!Number.isFinite(v) || v <= 0)
+      throw new RangeError(`timers.${name} ${v}: must be a positive number of ms`);
+  if (t.rejectAfterTime <= t.rekeyAfterTime)
+    throw new RangeError(
+      `timers.rejectAfterTime ${t.rejectAfterTime}: must exceed rekeyAfterTime ${t.rekeyAfterTime}`,
+    );
+  return t;
 }

@@ -2,7 +2,7 @@
 // frames (wire.ts), the timestamp payload, and the prologue that binds both sides to one
 // slice and one protocol version, so a gateway of another slice (or of an incompatible
 // release) fails the handshake instead of exchanging frames with us.
-import { PROTOCOL_VERSION, TIMESTAMP_LEN } from './constants.ts';
+import { PROTOCOL_VERSION, TIMESTAMP_LEN, type TransportCipher } from './constants.ts';
 import type { KeyPair } from './crypto.ts';
 import type { DropReason } from './drop-reason.ts';
 import {
@@ -17,8 +17,9 @@ import {
 } from './noise.ts';
 import { buildInitiation, buildResponse, type Initiation, type Response } from './wire.ts';
 
-export function prologue(slice: string): Buffer {
-  return Buffer.from(`slicenet/${PROTOCOL_VERSION} slice=${slice}`);
+export function prologue(slice: string, cipher: TransportCipher = 'chacha20-poly1305'): Buffer {
+  const suffix = cipher === 'chacha20-poly1305' ? '' : ` cipher=${cipher}`;
+  return Buffer.from(`slicenet/${PROTOCOL_VERSION} slice=${slice}${suffix}`);
 }
 
 export function createInitiation(

@@ -10,4 +10,6 @@ export { parse, type Message } from './wire.ts';
 export { sealTransport, openTransport } from './transport.ts';
 export { ReplayWindow, REPLAY_WINDOW } from './replay.ts';
 export { generateKeyPair, keyPairFromPrivate, type KeyPair } from './crypto.ts';
+export type { Timers, TransportCipher } from './constants.ts';
+export { DEFAULT_TIMERS } from './constants.ts';
 export * as constants from './constants.ts';

@@ -5,9 +5,9 @@
 //   previous  the session current replaced, still accepted for packets in flight;
 //   next      a session we answered as responder but have not seen used: the initiator
 //             sends on it first, and its first packet to us promotes it to current.
-// Every session dies at REJECT_AFTER_TIME (180 s); all state is wiped after three of those
+// Every session dies at rejectAfterTime (180 s by default); all state is wiped after three of those
 // without a new handshake.
-import { KEEPALIVE_TIMEOUT, REJECT_AFTER_TIME, REKEY_TIMEOUT, MAX_STAGED_FRAMES } from './constants.ts';
+import { DEFAULT_TIMERS, MAX_STAGED_FRAMES, type Timers } from './constants.ts';
 import { CookieGenerator, type Clock } from './cookie.ts';
 import type { Action, Endpoint } from './actions.ts';
 import type { Keypair } from './keypair.ts';
@@ -49,6 +49,7 @@ export class Peer {
     readonly ss: Buffer | null,
     clock: Clock,
     endpoint?: Endpoint,
+    private readonly timers: Timers = DEFAULT_TIMERS,
   ) {
     this.id = publicKey.toString('base64');
     this.cookies = new CookieGenerator(publicKey, clock);
@@ -89,10 +90,10 @@ export class Peer {
     this.next = null;
   }
 
-  /** Drops sessions past REJECT_AFTER_TIME, or every session when `all`. */
+  /** Drops sessions past rejectAfterTime, or every session when `all`. */
   expire(now: number, retire: (kp: Keypair) => void, all = false): void {
     const dead = (kp: Keypair | null): boolean =>
-      kp !== null && (all || now - kp.createdAt >= REJECT_AFTER_TIME);
+      kp !== null && (all || now - kp.createdAt >= this.timers.rejectAfterTime);
     if (dead(this.previous)) this.rotatePrevious(null, retire);
     if (dead(this.current) && this.current) {
       retire(this.current);
@@ -108,19 +109,19 @@ export class Peer {
   nextDeadline(): number | undefined {
     const times = [this.retransmitAt, this.keepaliveAt, this.newHandshakeAt, this.zeroKeysAt];
     for (const kp of [this.previous, this.current, this.next])
-      if (kp) times.push(kp.createdAt + REJECT_AFTER_TIME);
+      if (kp) times.push(kp.createdAt + this.timers.rejectAfterTime);
     const defined = times.filter((t): t is number => t !== undefined);
     return defined.length ? Math.min(...defined) : undefined;
   }
 
   /** Timer bookkeeping for a received authenticated data packet (WireGuard's timersDataReceived). */
   dataReceived(now: number): void {
-    this.keepaliveAt ??= now + KEEPALIVE_TIMEOUT;
+    this.keepaliveAt ??= now + this.timers.keepaliveTimeout;
   }
 
   /** We sent a data packet: expect to hear back within keepalive + rekey timeout. */
   dataSent(now: number, jitter: number): void {
-    this.newHandshakeAt ??= now + KEEPALIVE_TIMEOUT + REKEY_TIMEOUT + jitter;
+    this.newHandshakeAt ??= now + this.timers.keepaliveTimeout + this.timers.rekeyTimeout + jitter;
   }
 
   report(out: Action[], now: number): void {
@@ -136,6 +137,6 @@ export class Peer {
 
   private sessionDerived(now: number): void {
     this.lastHandshakeAt = now;
-    this.zeroKeysAt = now + 3 * REJECT_AFTER_TIME;
+    this.zeroKeysAt = now + 3 * this.timers.rejectAfterTime;
   }
 }

@@ -1,6 +1,6 @@
 // The receive path for parsed datagrams. Order matters for cost: everything that can be
 // refused by a MAC, a table lookup or a token bucket is refused before any X25519 or AEAD.
-import { INITIATION_MIN_INTERVAL, KEEPALIVE_TIMEOUT, REJECT_AFTER_TIME, REKEY_TIMEOUT } from './constants.ts';
+import { INITIATION_MIN_INTERVAL } from './constants.ts';
 import { generateKeyPair } from './crypto.ts';
 import { consumeInitiation, consumeResponse, createResponse } from './handshake.ts';
 import { Keypair } from './keypair.ts';
@@ -58,7 +58,7 @@ export class Receiver {
     peer.lastTimestamp = c.timestamp;
     peer.lastInitiationAt = now;
     this.roam(peer, from, out);
-    const kp = new Keypair(resp.transport, localIndex, msg.senderIndex, false, now);
+    const kp = new Keypair(resp.transport, localIndex, msg.senderIndex, false, now, d.keypairLimits(false));
     peer.installAsResponder(kp, now, (old) => d.retire(peer, old, out));
     d.newKeypair(peer, kp, out);
     peer.cookies.addMacs(resp.datagram);
@@ -82,7 +82,7 @@ export class Receiver {
     const t = consumeResponse(peer.pending.initiator, msg);
     if (typeof t === 'string') return drop(t, peer);
     const now = d.clock.now();
-    const kp = new Keypair(t, msg.receiverIndex, msg.senderIndex, true, now, d.rekeyAge());
+    const kp = new Keypair(t, msg.receiverIndex, msg.senderIndex, true, now, d.keypairLimits(true));
     // The handshake's index lives on as the session's: clear pending first so it is kept.
     peer.pending = null;
     d.clearHandshake(peer);
@@ -126,7 +126,8 @@ export class Receiver {
       peer.dataReceived(now);
     }
     // An initiator that only receives would let its session expire: renew it in time.
-    const renewAt = REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT;
+    const { rejectAfterTime, keepaliveTimeout, rekeyTimeout } = d.timers;
+    const renewAt = rejectAfterTime - keepaliveTimeout - rekeyTimeout;
     if (kp === peer.current && kp.isInitiator && now - kp.createdAt >= renewAt) d.initiate(peer, out);
   }
 

@@ -1,0 +1,203 @@
+/**
+ * WAN → TAP: one recvmmsg batch becomes at most one TAP write batch.
+ *
+ *   datagram ─type 4, session with native keys, not the first of its session in this batch?
+ *       yes → gathered by session (no copy) → openBatch → expiry, counter limit, replay window
+ *             (the Keypair's own) → forwarder (learn; to the TAP only) → TAP write batch
+ *       no  → device.receive: handshakes, cookies, unknown indices, and the first transport
+ *             datagram of each session per batch
+ *
+ * Why the first one goes through the Device: its receive path does the per-session work a
+ * datagram triggers (roaming, promoting a responder's next session, flushing frames queued for
+ * it, renewing an old session, keepalive timers) and its replay window is the one we use, so
+ * that work is done by the protocol, once per batch, at the price of one TypeScript open. The
+ * rest of the batch is opened natively in one call per session.
+ */
+import {
+  newOpened,
+  OPEN_STATUS,
+  openBatch,
+  receiverIndexOf,
+  u32ToIpv4,
+  type Batch,
+  type Datagrams,
+  type Opened,
+} from '../../native/index.ts';
+import { constants, type Action, type Peer } from '../protocol/index.ts';
+import type { Wiring } from './datapath.ts';
+import { ETHER_HEADER } from './mtu.ts';
+
+const MSG_TRANSPORT = 4;
+
+type Keypair = NonNullable<Peer['current']>;
+const NOT_NATIVE = -1;
+
+export class Receiver {
+  /** Per datagram of the batch: its receiver index if it is opened natively, else NOT_NATIVE. */
+  private native = new Float64Array(0);
+  private readonly seen = new Set<number>();
+  private gather: Batch = {
+    buf: Buffer.alloc(0),
+    offsets: new Uint32Array(0),
+    lengths: new Uint32Array(0),
+    count: 0,
+  };
+  private opened: Opened = newOpened(0, 0);
+  private toTap: Batch = {
+    buf: Buffer.alloc(0),
+    offsets: new Uint32Array(0),
+    lengths: new Uint32Array(0),
+    count: 0,
+  };
+  private readonly maxFrame: number;
+  /** The longest datagram a peer of this slice can send: a full frame sealed, or an initiation. */
+  private readonly maxDatagram: number;
+
+  constructor(private readonly w: Wiring) {
+    this.maxFrame = w.sliceMtu + ETHER_HEADER;
+    this.maxDatagram = Math.max(this.maxFrame + constants.TRANSPORT_OVERHEAD, constants.INITIATION_LEN);
+  }
+
+  onBatch(batch: Datagrams, now: number, actions: Action[]): void {
+    this.ensure(batch);
+    this.seen.clear();
+    const { sessions, device } = this.w;
+    for (let i = 0; i < batch.count; i++) {
+      const off = batch.offsets[i]!;
+      const len = batch.lengths[i]!;
+      this.native[i] = NOT_NATIVE;
+      if (len > this.maxDatagram) {
+        // No peer of this slice sends one: refused before any lookup or copy.
+        this.w.drops.inc('oversize');
+        continue;
+      }
+      let next: { peer: Peer; kp: Keypair } | undefined;
+      let peer: string | undefined;
+      if (len >= constants.TRANSPORT_MIN_LEN && batch.buf[off] === MSG_TRANSPORT) {
+        const index = receiverIndexOf(batch, i);
+        if (this.seen.has(index) && sessions.receiving(index)) {
+          this.native[i] = index;
+          continue;
+        }
+        this.seen.add(index);
+        const e = device.index.get(index);
+        if (e?.kind === 'keypair') {
+          peer = e.peer.id;
+          if (e.keypair === e.peer.next) next = { peer: e.peer, kp: e.keypair };
+        }
+      }
+      // A copy: the Device may keep parts of a handshake message, and the batch is reused.
+      const datagram = Buffer.from(batch.buf.subarray(off, off + len));
+      const from = { address: u32ToIpv4(batch.addrs[i]!), port: batch.ports[i]! };
+      const start = actions.length;
+      for (const a of device.receive(datagram, from)) actions.push(a);
+      if (peer !== undefined && authenticated(actions, start)) this.w.traffic.rx(peer, len);
+      // Our response's session was just used by the initiator: a handshake round trip.
+      if (next && next.peer.current === next.kp) this.w.confirmed(next.peer, next.kp, now);
+    }
+    // Frames the Device delivered go to the TAP before these, keeping each session's order.
+    this.w.perform(actions.splice(0));
+    let outPos = 0;
+    const t = this.toTap;
+    t.buf = this.opened.buf;
+    t.count = 0;
+    for (const index of this.seen) outPos = this.openSession(batch, index, now, outPos);
+    if (t.count > 0) this.w.writeTap(t);
+  }
+
+  /** Opens this batch's remaining datagrams of one session; returns the next free byte of opened. */
+  private openSession(batch: Datagrams, index: number, now: number, outPos: number): number {
+    const s = this.w.sessions.receiving(index);
+    const g = this.gather;
+    g.buf = batch.buf;
+    let n = 0;
+    let bytes = 0;
+    for (let i = 0; i < batch.count; i++) {
+      if (this.native[i] !== index) continue;
+      g.offsets[n] = batch.offsets[i]!;
+      g.lengths[n] = batch.lengths[i]!;
+      bytes += g.lengths[n]! - constants.TRANSPORT_MIN_LEN;
+      n++;
+    }
+    const { drops, forwarder } = this.w;
+    if (n === 0) return outPos;
+    if (!s) {
+      // The batch's first datagram of this session retired it (a rekey completed).
+      drops.inc('unknown_index', n);
+      return outPos;
+    }
+    if (now - s.kp.createdAt >= s.kp.limits.rejectAfterTime) {
+      drops.inc('expired', n);
+      return outPos;
+    }
+    const o = this.opened;
+    openBatch(s.native.open, g, o, 0, n, outPos);
+    const t = this.toTap;
+    let heard = false;
+    let data = false;
+    let rx = 0;
+    for (let j = 0; j < n; j++) {
+      const status = o.status[j];
+      if (status !== OPEN_STATUS.OK) {
+        drops.inc(
+          status === OPEN_STATUS.AUTH
+            ? 'decrypt_failed'
+            : status === OPEN_STATUS.SHORT
+              ? 'short'
+              : 'unknown_type',
+        );
+        continue;
+      }
+      const counter = o.counters[j]!;
+      if (counter >= constants.REJECT_AFTER_MESSAGES) drops.inc('counter_limit');
+      else if (!s.kp.replay.accept(counter)) drops.inc('replay');
+      else {
+        heard = true;
+        const off = o.offsets[j]!;
+        const len = o.lengths[j]!;
+        rx += len + constants.TRANSPORT_OVERHEAD;
+        if (len === 0) continue; // a keepalive
+        data = true;
+        if (len > this.maxFrame) drops.inc('oversize');
+        else if (!forwarder.fromPeer(s.peer.id, o.buf, off, len, now)) drops.inc('runt');
+        else {
+          t.offsets[t.count] = off;
+          t.lengths[t.count] = len;
+          t.count++;
+        }
+      }
+    }
+    if (heard) {
+      this.w.traffic.rx(s.peer.id, rx);
+      // What the Device's receive path does per authenticated datagram (receive.ts).
+      s.peer.newHandshakeAt = undefined;
+      if (data) s.peer.dataReceived(now);
+    }
+    return outPos + bytes;
+  }
+
+  private ensure(batch: Datagrams): void {
+    const items = batch.offsets.length;
+    if (this.native.length >= items) return;
+    this.native = new Float64Array(items);
+    this.gather = {
+      buf: batch.buf,
+      offsets: new Uint32Array(items),
+      lengths: new Uint32Array(items),
+      count: 0,
+    };
+    this.opened = newOpened(items, batch.buf.length);
+    this.toTap = {
+      buf: this.opened.buf,
+      offsets: new Uint32Array(items),
+      lengths: new Uint32Array(items),
+      count: 0,
+    };
+  }
+}
+
+/** Whether the Device accepted the datagram whose actions start at `start`: it dropped nothing. */
+function authenticated(actions: Action[], start: number): boolean {
+  for (let k = start; k < actions.length; k++) if (actions[k]!.type === 'drop') return false;
+  return true;
+}
