@@ -7,10 +7,22 @@
 import { join } from 'node:path';
 import type { Lab } from '../lab/lab.ts';
 import type { ProcessRecord } from '../lab/process.ts';
+import { processArgv } from '../lib/bundle.ts';
 
 const repo = join(import.meta.dirname, '..');
 
-const main = (): string[] => [process.execPath, '--import', 'tsx', join(repo, 'controller', 'main.ts')];
+/**
+ * The slicenet-gateway command a lab kubelet runs for a gateway pod (the image is ignored). The
+ * loader by absolute URL: a container starts in /, where `--import tsx` would not resolve.
+ */
+export const labGatewayCommand = (): string[] => [
+  process.execPath,
+  '--import',
+  import.meta.resolve('tsx'),
+  join(repo, 'slice-gateway', 'main.ts'),
+];
+
+const main = (): string[] => processArgv('slicenet-controller');
 
 /** The first node of a cluster: where the lab runs its cluster-wide Slicenet processes. */
 export const labHostNetns = (lab: Lab, cluster: string): string => lab.cluster(cluster).nodes[0]!.netns;
@@ -50,6 +62,9 @@ export function startLabWorker(lab: Lab, o: LabWorkerOptions): ProcessRecord {
       ...main(),
       ...['--mode', 'worker', '--cluster', o.cluster, '--hub-kubeconfig', o.hubKubeconfig],
       ...['--kubeconfig', lab.lanKubeconfig(o.cluster)],
+      // Gateway pods run as host-network lab containers: this checkout's gateway, the LAN credential.
+      ...['--gateway-command', JSON.stringify([...labGatewayCommand()])],
+      ...['--gateway-kubeconfig', lab.lanKubeconfig(o.cluster)],
     ],
     cwd: repo,
   });

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../lab/controlplane.ts';
 import type { Lab } from '../lab/lab.ts';
+import { processArgv } from '../lib/bundle.ts';
 import { runRaw } from '../lib/exec.ts';
 
 const repo = join(import.meta.dirname, '..');
@@ -34,7 +35,7 @@ export async function startLabWebhook(lab: Lab, cluster: string, o: LabWebhookOp
     'probe-port': String(probePort),
     'resync-seconds': String(o.resyncSeconds ?? 60),
   };
-  const argv = [process.execPath, '--import', 'tsx', join(repo, 'webhooks', 'main.ts')];
+  const argv = processArgv('slicenet-webhook');
   for (const [flag, value] of Object.entries(flags)) argv.push(`--${flag}`, value);
   lab.processes.start({ id: 'webhook', netns, cwd: repo, argv });
   await waitLabWebhookReady(lab, cluster, probePort);
