@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { waitFor } from '../lab/controlplane.ts';
+import { runRaw } from '../lib/exec.ts';
 import { Lab } from '../lab/lab.ts';
 import { atMost, median, percentile, report, round, runBench } from '../lib/bench.ts';
 import { SLICE_LABEL, SYSTEM_NAMESPACE } from './api/names.ts';
@@ -153,6 +154,18 @@ async function podCreates(
   return latencies;
 }
 
+/** The webhook's own counts: admission requests answered and TLS connections accepted. */
+async function webhookCounts(lab: Lab): Promise<{ requests: number; connections: number }> {
+  const { ip, netns } = lab.cluster('c1').controlPlane;
+  const r = await runRaw(['curl', '-sf', `http://${ip}:8081/metrics`], { netns });
+  if (r.exitCode !== 0) throw new Error(`webhook /metrics: ${r.stderr}`);
+  const sum = (re: RegExp): number => [...r.stdout.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  return {
+    requests: sum(/^slicenet_webhook_requests_total\{[^}]*webhook="[^"]*pods[^"]*"[^}]*\} (\S+)$/gm),
+    connections: sum(/^slicenet_webhook_tls_connections_total (\S+)$/gm),
+  };
+}
+
 /** Cumulative bucket counts of the API server's timing of calls to the pod webhook, by `le`. */
 async function webhookCallBuckets(lab: Lab): Promise<Map<number, number>> {
   const stdout = await lab.kubectl('c1', ['get', '--raw', '/metrics']);
@@ -237,8 +250,13 @@ async function main(): Promise<void> {
     const call = { p50: [] as number[], p99: [] as number[] };
     for (let run = 1; run <= RUNS; run++) {
       const before = await webhookCallBuckets(lab);
+      const countsBefore = await webhookCounts(lab);
       const byNs = await podCreates(core, ['plain', 'joined'], `r${run}`);
       const after = await webhookCallBuckets(lab);
+      const countsAfter = await webhookCounts(lab);
+      const calls = countsAfter.requests - countsBefore.requests;
+      const handshakes = countsAfter.connections - countsBefore.connections;
+      say(`run ${run}: ${calls} webhook calls over ${handshakes} new TLS connections`);
       call.p50.push(bucketQuantileMs(before, after, 0.5));
       call.p99.push(bucketQuantileMs(before, after, 0.99));
       const plain = byNs.get('plain')!;

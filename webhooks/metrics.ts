@@ -24,10 +24,20 @@ export class WebhookMetrics {
     registers: [this.registry],
   });
 
+  private readonly connections = new Counter({
+    name: 'slicenet_webhook_tls_connections_total',
+    help: 'TLS connections accepted. Far fewer than requests when the API server reuses them; as many means a handshake per call.',
+    registers: [this.registry],
+  });
+
   /** Adds the process metrics (CPU, memory, event loop lag); once per process, in main. */
   withProcessMetrics(): this {
     collectDefaultMetrics({ register: this.registry });
     return this;
+  }
+
+  connectionAccepted(): void {
+    this.connections.inc();
   }
 
   observe(webhook: string, result: RequestResult, seconds: number): void {

@@ -47,6 +47,7 @@ export class AdmissionServer {
     // The API server waits at most timeoutSeconds; a client slower than this is not one.
     server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;
+    server.on('secureConnection', () => this.opts.metrics.connectionAccepted());
     server.on('tlsClientError', (err) => this.opts.log.debug('tls handshake failed', { err }));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
