@@ -1,0 +1,111 @@
+/**
+ * A Ruleset (compile.ts) as one nftables table in the bridge family, per slice:
+ *
+ *   frame forwarded by any bridge of the node (hook forward, priority 0)
+ *     │ not IPv4, or neither address in the slice subnet ─────────────────────────► accept
+ *     │ isolation: saddr or daddr not in @members ──────► counter isolation_drops, drop
+ *     │ reply of an allowed flow (@flows, @pings, reversed) ──────────────────────► accept
+ *     │ ip saddr vmap @egress_groups ─► chain eg<N>: daddr . l4proto . dport in @eg<N>? return : drop
+ *     │ ip daddr vmap @ingress_groups ─► chain in<N>: saddr . l4proto . dport in @in<N>? return : drop
+ *     │ remember the flow in @flows / @pings (dynamic sets with timeouts)
+ *     ▼ accept                                      (policy drops: counter policy_drops)
+ *
+ * Per packet: a fixed number of hash and pipapo lookups, whatever the number of pods, policies
+ * and rules. The agent's anti-spoofing table (`bridge slicenet`, prerouting) runs first, so the
+ * source addresses seen here are the pods' own. The bridge family has no conntrack on this
+ * kernel (no nf_conntrack_bridge), hence the flow sets: the original direction is checked on
+ * every packet, replies only need a recorded flow.
+ *
+ * A change replaces the table's chains, maps and sets in one transaction; the counters and the
+ * flow sets are kept, so metrics don't reset and established flows keep their replies.
+ */
+import { formatIp } from '../../lib/net/cidr.ts';
+import type { Box } from './boxes.ts';
+import { enforces, type Group, type Ruleset } from './compile.ts';
+import type { Range } from './validate.ts';
+
+export const TABLE_PREFIX = 'slicenet-policy-';
+export const tableName = (slice: string): string => `${TABLE_PREFIX}${slice}`;
+export const COUNTERS = { policy: 'policy_drops', isolation: 'isolation_drops' } as const;
+/** Objects that survive a replacement. */
+export const KEPT = new Set<string>([COUNTERS.policy, COUNTERS.isolation, 'flows', 'pings']);
+
+const FLOW_TIMEOUT = '180s';
+const PING_TIMEOUT = '30s';
+
+/** The table's objects that exist now, from `nft -j list table`. */
+export interface Existing {
+  chains: string[];
+  sets: string[];
+  maps: string[];
+}
+
+const range = ([lo, hi]: Range, fmt: (n: number) => string = String): string =>
+  lo === hi ? fmt(lo) : `${fmt(lo)}-${fmt(hi)}`;
+const element = (b: Box): string => `${range(b.addr, formatIp)} . ${range(b.proto)} . ${range(b.port)}`;
+const elements = (xs: string[]): string => (xs.length ? ` elements = { ${xs.join(', ')} };` : '');
+
+function groupObjects(dir: 'eg' | 'in', groups: Group[]): { decl: string[]; map: string[] } {
+  const peer = dir === 'eg' ? 'ip daddr' : 'ip saddr';
+  const decl: string[] = [];
+  const map: string[] = [];
+  groups.forEach((g, i) => {
+    const name = `${dir}${i}`;
+    decl.push(
+      `  set ${name} { type ipv4_addr . inet_proto . inet_service; flags interval;${elements(g.allow.map(element))} }`,
+      `  chain ${name} {`,
+      `    ${peer} . meta l4proto . th dport @${name} return`,
+      `    counter name ${COUNTERS.policy} drop`,
+      `  }`,
+    );
+    for (const m of g.members) map.push(`${m} : jump ${name}`);
+  });
+  return { decl, map };
+}
+
+/** The nft script that turns whatever the table holds now (`existing`) into `r`, atomically. */
+export function renderRuleset(r: Ruleset, existing: Existing): string {
+  const t = `bridge ${tableName(r.slice)}`;
+  const out = [
+    `add table ${t}`,
+    `add counter ${t} ${COUNTERS.policy}`,
+    `add counter ${t} ${COUNTERS.isolation}`,
+    `add set ${t} flows { type ipv4_addr . ipv4_addr . inet_proto . inet_service . inet_service; flags dynamic,timeout; timeout ${FLOW_TIMEOUT}; size 65536; }`,
+    `add set ${t} pings { type ipv4_addr . ipv4_addr; flags dynamic,timeout; timeout ${PING_TIMEOUT}; size 65536; }`,
+    `flush table ${t}`,
+    ...existing.maps.map((m) => `delete map ${t} ${m}`),
+    ...existing.sets.filter((s) => !KEPT.has(s)).map((s) => `delete set ${t} ${s}`),
+    ...existing.chains.map((c) => `delete chain ${t} ${c}`),
+  ];
+  if (!enforces(r)) return out.join('\n') + '\n';
+  const eg = groupObjects('eg', r.egress);
+  const ing = groupObjects('in', r.ingress);
+  const isolation = r.members
+    ? [
+        `    ip saddr != @members counter name ${COUNTERS.isolation} drop`,
+        `    ip daddr != @members counter name ${COUNTERS.isolation} drop`,
+      ]
+    : [];
+  out.push(
+    `table ${t} {`,
+    ...(r.members ? [`  set members { type ipv4_addr;${elements(r.members)} }`] : []),
+    ...eg.decl,
+    ...ing.decl,
+    `  map egress_groups { type ipv4_addr : verdict;${elements(eg.map)} }`,
+    `  map ingress_groups { type ipv4_addr : verdict;${elements(ing.map)} }`,
+    `  chain filter {`,
+    `    type filter hook forward priority 0; policy accept;`,
+    `    ether type != ip accept`,
+    `    ip saddr != ${r.subnet} ip daddr != ${r.subnet} accept`,
+    ...isolation,
+    `    ip daddr . ip saddr . meta l4proto . th dport . th sport @flows accept`,
+    `    icmp type echo-reply ip daddr . ip saddr @pings accept`,
+    `    ip saddr vmap @egress_groups`,
+    `    ip daddr vmap @ingress_groups`,
+    `    meta l4proto { tcp, udp, sctp } update @flows { ip saddr . ip daddr . meta l4proto . th sport . th dport }`,
+    `    icmp type echo-request update @pings { ip saddr . ip daddr }`,
+    `  }`,
+    `}`,
+  );
+  return out.join('\n') + '\n';
+}
