@@ -21,6 +21,12 @@ export interface ControllerConfig {
   /** /healthz, /readyz and /metrics over plain HTTP; port 0 picks a free one. */
   probeHost: string;
   probePort: number;
+  /** Worker mode: how slice gateway pods run; empty keeps the released image and command. */
+  gatewayImage: string;
+  /** A JSON array of strings. */
+  gatewayCommand: string[];
+  /** A kubeconfig path handed to gateway pods (labs without service-account tokens). */
+  gatewayKubeconfig: string;
 }
 
 /** Defaults differ so that a hub that is also a member can run both on one host network. */
@@ -41,6 +47,9 @@ const FLAGS = [
   'workers',
   'probe-host',
   'probe-port',
+  'gateway-image',
+  'gateway-command',
+  'gateway-kubeconfig',
 ] as const;
 
 function envName(flag: string): string {
@@ -72,6 +81,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerCo
     workers,
     probeHost: get('probe-host', '0.0.0.0'),
     probePort,
+    gatewayImage: get('gateway-image', ''),
+    gatewayCommand: parseCommand(get('gateway-command', '[]')),
+    gatewayKubeconfig: get('gateway-kubeconfig', ''),
   };
   if (mode === 'worker') {
     if (!/^[a-z0-9]([-a-z0-9]{0,44}[a-z0-9])?$/.test(cfg.cluster))
@@ -86,4 +98,16 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerCo
       );
   }
   return cfg;
+}
+
+function parseCommand(text: string): string[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw new ConfigError('gateway-command', 'must be a JSON array of strings, e.g. ["slicenet-gateway"]');
+  return v;
 }

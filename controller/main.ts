@@ -11,6 +11,7 @@ import { ReconcileMetrics } from '../lib/kube/metrics.ts';
 import { createLogger } from '../lib/log.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { runHub } from './hub/controller.ts';
+import { DEFAULT_GATEWAY_POD } from './worker/gateways.ts';
 import { runWorker } from './worker/worker.ts';
 
 let config;
@@ -72,6 +73,11 @@ try {
       cluster: config.cluster,
       hub: loadKubeConfig(config.hubKubeconfig),
       local: ownCluster(config.kubeconfig),
+      gatewayPod: {
+        image: config.gatewayImage || DEFAULT_GATEWAY_POD.image,
+        command: config.gatewayCommand.length ? config.gatewayCommand : DEFAULT_GATEWAY_POD.command,
+        ...(config.gatewayKubeconfig ? { kubeconfig: config.gatewayKubeconfig } : {}),
+      },
       ...shared,
     };
     await runWorker(opts, root.signal);

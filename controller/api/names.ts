@@ -35,3 +35,12 @@ export const HEARTBEAT_LEASE = 'heartbeat';
 
 /** The namespace the controller and worker run in, on the hub and on every member cluster. */
 export const SYSTEM_NAMESPACE = 'slicenet-system';
+
+/** Node label that makes a node eligible to run slice gateways (value "true"). */
+export const GATEWAY_NODE_LABEL = 'slicenet.dev/gateway';
+
+/** The gateway Deployment of a slice in a member cluster, and its pods' app label. */
+export function gatewayDeploymentName(slice: string): string {
+  return `slicenet-gateway-${slice}`;
+}
+export const GATEWAY_APP = 'slicenet-gateway';

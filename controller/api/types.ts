@@ -186,6 +186,22 @@ export interface SliceSpec {
   peers?: Peer[];
 }
 
+/** One peer cluster's tunnel, as the gateway that carries it sees it. */
+export interface GatewayPeerStatus {
+  cluster: string;
+  connected: boolean;
+  /** Where the peer's active gateway is reached now, host:port. */
+  endpoint?: string;
+  /** When the current session's handshake completed (RFC 3339). */
+  lastHandshakeTime?: string;
+  /** Its age when this status was written. */
+  handshakeAgeSeconds?: number;
+  /** Round-trip time of the tunnel, milliseconds. */
+  rttMs?: number;
+  txBytes?: number;
+  rxBytes?: number;
+}
+
 export interface GatewayStatus {
   /** The gateway pod. */
   name: string;
@@ -194,6 +210,10 @@ export interface GatewayStatus {
   address?: string;
   publicKey?: string;
   active?: boolean;
+  /** Per peer cluster, written by the active replica. */
+  peers?: GatewayPeerStatus[];
+  /** When the gateway last wrote this entry (RFC 3339). */
+  lastUpdateTime?: string;
 }
 
 export interface SliceStatus {

@@ -7,7 +7,14 @@
  * is, and it keeps its last state through an outage, so the cluster keeps working and catches
  * up when the watch resumes (a relist reports what was deleted meanwhile).
  */
-import { CustomObjectsApi, type KubeConfig, type V1Namespace } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Namespace,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import type { Applier } from '../../lib/kube/apply.ts';
 import { isNotFound } from '../../lib/kube/client.ts';
 import { setConditions } from '../../lib/kube/conditions.ts';
@@ -24,6 +31,9 @@ import {
   type SliceStatus,
   type WorkerSlice,
 } from '../api/types.ts';
+import { canonical } from '../hub/rollup.ts';
+import { reportedGateways } from './gateway-status.ts';
+import type { GatewayDeployments } from './gateways.ts';
 import type { GatewayKeys } from './keys.ts';
 import { allowed, WORKER_MANAGED, type Nads } from './nads.ts';
 
@@ -40,7 +50,12 @@ export interface WorkerDeps {
   nads: Informer<{ metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } }>;
   nadWriter: Nads;
   keys: GatewayKeys;
+  gateways: GatewayDeployments;
+  /** This cluster's gateway pods (label app.kubernetes.io/name=slicenet-gateway). */
+  gatewayPods: Informer<V1Pod>;
 }
+
+const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 
 /** Gateway entry the worker publishes until the gateway itself reports (slice-gateway/). */
 export function gatewayEntryName(slice: string): string {
@@ -64,14 +79,18 @@ export class WorkerReconciler {
     }
     const spec = ws?.spec ?? d.slices.get(name)?.spec;
     if (!spec) return {};
+    let stored = d.slices.get(name);
     if (ws) {
-      await d.local.apply<Slice>({
+      stored = await d.local.apply<Slice>({
         apiVersion: API_VERSION,
         kind: 'Slice',
         metadata: { name, labels: { ...WORKER_MANAGED } },
         spec: ws.spec,
       });
     }
+    if (stored && (await d.gateways.ensure(stored))) ctx.log.info('gateway deployment applied');
+    const local = d.slices.get(name);
+    if (local) await this.pruneGateways(local, ctx);
 
     const want = new Set(
       d.namespaces
@@ -84,9 +103,43 @@ export class WorkerReconciler {
     if (changed.created.length || changed.deleted.length) ctx.log.info('nads converged', changed);
 
     const publicKey = await d.keys.publicKey(name);
-    if (ws) await this.report(ws, publicKey);
+    if (ws) await this.report(ws, publicKey, local);
     return {};
   };
+
+  /**
+   * Removes gateway entries from the local Slice whose pod is gone (a rollout, a node drained):
+   * each replica writes only its own entry, so nobody else would. A JSON patch that tests each
+   * name first, so an entry that moved meanwhile fails the patch and the reconcile retries.
+   */
+  private async pruneGateways(slice: Slice, ctx: ReconcileContext): Promise<void> {
+    if (!this.d.gatewayPods.synced) return;
+    const pods = new Set(
+      this.d.gatewayPods
+        .list()
+        .filter((p) => p.metadata?.labels?.[SLICE_LABEL] === slice.metadata.name)
+        .map((p) => p.metadata!.name!),
+    );
+    const ops: object[] = [];
+    const entries = slice.status?.gateways ?? [];
+    for (let i = entries.length - 1; i >= 0; i--) {
+      if (pods.has(entries[i]!.name)) continue;
+      const path = `/status/gateways/${i}`;
+      ops.push({ op: 'test', path: `${path}/name`, value: entries[i]!.name }, { op: 'remove', path });
+    }
+    if (ops.length === 0) return;
+    await this.custom.patchClusterCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: resources.Slice.plural,
+        name: slice.metadata.name,
+        body: ops,
+      },
+      jsonPatch,
+    );
+    ctx.log.info('stale gateway entries removed', { count: ops.length / 2 });
+  }
 
   private nadNamespaces(slice: string): Set<string> {
     return new Set(
@@ -98,7 +151,7 @@ export class WorkerReconciler {
   }
 
   /** Writes WorkerSlice status when something in it changed: the hub rolls it up. */
-  private async report(ws: WorkerSlice, publicKey: string): Promise<void> {
+  private async report(ws: WorkerSlice, publicKey: string, local: Slice | undefined): Promise<void> {
     const old = ws.status ?? {};
     const conds = setConditions(
       old.conditions,
@@ -112,12 +165,15 @@ export class WorkerReconciler {
       ],
       ws.metadata.generation,
     );
-    const gateway = { name: gatewayEntryName(ws.metadata.name), publicKey };
-    const hasKey = old.gateways?.some((g) => g.name === gateway.name && g.publicKey === publicKey);
-    if (!conds.changed && hasKey && old.observedGeneration === ws.metadata.generation) return;
+    const gateways = reportedGateways(local?.status?.gateways, {
+      name: gatewayEntryName(ws.metadata.name),
+      publicKey,
+    });
+    const same = canonical(old.gateways ?? []) === canonical(gateways);
+    if (!conds.changed && same && old.observedGeneration === ws.metadata.generation) return;
     const status: SliceStatus = {
       conditions: conds.conditions,
-      gateways: [gateway],
+      gateways,
       ...(ws.metadata.generation !== undefined ? { observedGeneration: ws.metadata.generation } : {}),
     };
     await this.d.hub.applyStatus({
@@ -142,6 +198,7 @@ export class WorkerReconciler {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+    await this.d.gateways.remove(name);
     await this.d.keys.remove(name);
   }
 }

@@ -12,17 +12,18 @@
  * down): once it has synced, every slice is looked at again with the hub's view.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { Applier } from '../../lib/kube/apply.ts';
-import type { Informer } from '../../lib/kube/informer.ts';
+import { Informer } from '../../lib/kube/informer.ts';
 import { LeaderElector } from '../../lib/kube/leader.ts';
 import type { ReconcileMetrics } from '../../lib/kube/metrics.ts';
 import { WorkQueue } from '../../lib/kube/queue.ts';
 import { runWorkers } from '../../lib/kube/workers.ts';
 import type { Logger } from '../../lib/log.ts';
-import { clusterNamespace, SLICE_LABEL, SYSTEM_NAMESPACE } from '../api/names.ts';
+import { clusterNamespace, GATEWAY_APP, SLICE_LABEL, SYSTEM_NAMESPACE } from '../api/names.ts';
 import { resources, type Slice, type WorkerSlice } from '../api/types.ts';
 import { customInformer, namespaceInformer, slicenet } from '../informers.ts';
+import { DEFAULT_GATEWAY_POD, GatewayDeployments, type GatewayPodOptions } from './gateways.ts';
 import { heartbeat } from './heartbeat.ts';
 import { GatewayKeys } from './keys.ts';
 import { NAD, Nads, WORKER_MANAGED } from './nads.ts';
@@ -41,6 +42,8 @@ export interface WorkerOptions {
   metrics?: ReconcileMetrics;
   /** Told why the worker cannot serve yet (undefined: it can); for /readyz. */
   readiness?: (notReady: string | undefined) => void;
+  /** How the slices' gateway pods are run; default: the released image. */
+  gatewayPod?: GatewayPodOptions;
 }
 
 export async function runWorker(o: WorkerOptions, signal: AbortSignal): Promise<void> {
@@ -67,7 +70,8 @@ async function lead(o: WorkerOptions, signal: AbortSignal): Promise<void> {
   const slices = customInformer<Slice>(o.local, slicenet(resources.Slice.plural), log);
   const namespaces = namespaceInformer(o.local, log, { labelSelector: SLICE_LABEL });
   const nads = customInformer<KubernetesObject>(o.local, NAD, log, { labelSelector: managed });
-  const local: Informer<KubernetesObject>[] = [slices, namespaces, nads];
+  const gatewayPods = gatewayPodInformer(o.local, log);
+  const local: Informer<KubernetesObject>[] = [slices, namespaces, nads, gatewayPods];
 
   const queue = new WorkQueue();
   const all = (): void => {
@@ -77,10 +81,11 @@ async function lead(o: WorkerOptions, signal: AbortSignal): Promise<void> {
   for (const ev of ['add', 'update', 'delete'] as const) {
     workerSlices.on(ev, (w) => queue.add(w.metadata.name));
     slices.on(ev, (s) => queue.add(s.metadata.name));
-    nads.on(ev, (n) => {
-      const slice = n.metadata?.labels?.[SLICE_LABEL];
-      if (slice) queue.add(slice);
-    });
+    for (const inf of [nads, gatewayPods] as Informer<KubernetesObject>[])
+      inf.on(ev, (n) => {
+        const slice = n.metadata?.labels?.[SLICE_LABEL];
+        if (slice) queue.add(slice);
+      });
     // The label's old value is not in an update event, so any namespace change looks at all.
     namespaces.on(ev, all);
   }
@@ -112,6 +117,8 @@ async function lead(o: WorkerOptions, signal: AbortSignal): Promise<void> {
       nads,
       nadWriter: new Nads(o.local, localApplier),
       keys: new GatewayKeys(o.local, SYSTEM_NAMESPACE),
+      gateways: new GatewayDeployments(o.local, localApplier, o.gatewayPod ?? DEFAULT_GATEWAY_POD),
+      gatewayPods,
     });
     log.info('worker started', { cluster: o.cluster });
     await Promise.all([
@@ -129,6 +136,20 @@ async function lead(o: WorkerOptions, signal: AbortSignal): Promise<void> {
     queue.shutdown();
     await Promise.all([workerSlices, ...local].map((i) => i.stop()));
   }
+}
+
+/** The gateway pods of every slice in this cluster: their entries in Slice status live as long as they do. */
+function gatewayPodInformer(kc: KubeConfig, log: Logger): Informer<V1Pod> {
+  const api = kc.makeApiClient(CoreV1Api);
+  const labelSelector = `app.kubernetes.io/name=${GATEWAY_APP}`;
+  return new Informer<V1Pod>({
+    kubeConfig: kc,
+    path: `/api/v1/namespaces/${SYSTEM_NAMESPACE}/pods`,
+    list: (s) => api.listNamespacedPod({ namespace: SYSTEM_NAMESPACE, ...s }),
+    labelSelector,
+    name: 'gateway-pods',
+    log,
+  });
 }
 
 /**

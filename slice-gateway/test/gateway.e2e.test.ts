@@ -1,0 +1,413 @@
+/**
+ * The slice gateway end to end (issue 5), on a lab of its own: two clusters (c1 is also the
+ * hub), the real controller, both workers, an agent per node, and the gateways as the worker
+ * deploys them — a Deployment of two replicas per slice per cluster on the nodes labelled
+ * slicenet.dev/gateway=true, run by the lab kubelet on the nodes' host network.
+ */
+import anyTest, { type TestFn } from 'ava';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startLabController, startLabWorker } from '../../controller/lab.ts';
+import { registerCluster } from '../../controller/registration.ts';
+import type { GatewayStatus, Slice } from '../../controller/api/types.ts';
+import { podView } from '../../lab/demo.ts';
+import { Lab } from '../../lab/lab.ts';
+import { testLabName } from '../../lab/test/leftovers.ts';
+import { runRaw } from '../../lib/exec.ts';
+import { waitFor } from '../../lib/wait.ts';
+import { startLabAgent, waitLabAgentReady } from '../../worker-agent/lab.ts';
+import { gatewayLog, gatewayPid, gatewayPods, labelGatewayNodes, type LabGatewayPod } from '../lab.ts';
+
+interface Ctx {
+  lab: Lab;
+  ips: Record<string, string>;
+}
+const test = anyTest as TestFn<Ctx>;
+const repo = join(import.meta.dirname, '..', '..');
+const HUB_NS = 'slicenet-system';
+const NS = 'shop';
+const SLICE = 'gw';
+const CLUSTERS = ['c1', 'c2'];
+const NETWORKS = JSON.stringify([{ name: `slicenet-${SLICE}`, interface: 'slice0' }]);
+/** 16 bytes ping repeats through its payload: found on slice0, never on the WAN. */
+const SECRET = 'slicenet-secret-';
+
+test.before(async (t) => {
+  t.timeout(600_000);
+  const lab = await Lab.up({ name: testLabName('gw'), clusters: 2, nodes: 2 });
+  t.context = { lab, ips: {} };
+  await lab.kubectl('c1', ['create', 'namespace', HUB_NS]);
+  for (const c of CLUSTERS) {
+    await lab.kubectl(c, ['apply', '-f', join(repo, 'crds')]);
+    await lab.kubectl(c, ['wait', '--for', 'condition=Established', 'crd', '--all', '--timeout=60s']);
+  }
+  startLabController(lab, { hubCluster: 'c1' });
+  for (const c of CLUSTERS) {
+    const { kubeconfig } = await registerCluster(lab.kubeConfig('c1'), c, {
+      server: lab.lanServer('c1'),
+      caFile: join(lab.paths.cluster('c1'), 'pki', 'ca.crt'),
+    });
+    const hubKubeconfig = join(lab.paths.cluster(c), 'hub.kubeconfig');
+    writeFileSync(hubKubeconfig, kubeconfig);
+    startLabWorker(lab, { cluster: c, hubKubeconfig });
+    for (const n of lab.cluster(c).nodes) startLabAgent(lab, n.name);
+    await labelGatewayNodes(lab, c);
+  }
+  await lab.kubectl(
+    'c1',
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'slicenet.dev/v1alpha1',
+      kind: 'SliceConfig',
+      metadata: { name: SLICE, namespace: HUB_NS },
+      spec: { subnet: '10.91.0.0/16', maxClusters: 4, clusters: CLUSTERS, gateway: { replicas: 2 } },
+    }),
+  );
+  for (const c of CLUSTERS) {
+    await lab.kubectl(c, ['create', 'namespace', NS]);
+    await lab.kubectl(c, ['label', 'namespace', NS, `slicenet.dev/slice=${SLICE}`]);
+  }
+  for (const c of CLUSTERS) {
+    await waitFor(
+      async () => (await lab.kubectl(c, ['get', 'net-attach-def', '-n', NS, '-o', 'name'])).includes(SLICE),
+      90_000,
+      `the slice NAD in ${c}`,
+    );
+    for (const n of lab.cluster(c).nodes) await waitLabAgentReady(lab, n.name);
+  }
+  await createPod(lab, 'c1', 'a', ['sleep', 'infinity']);
+  await createPod(lab, 'c2', 'b', ['iperf3', '-s']);
+  t.context.ips = { a: await sliceIp(lab, 'c1', 'a'), b: await sliceIp(lab, 'c2', 'b') };
+  await waitConnected(t.context.lab, 180_000);
+});
+
+test.after.always(async (t) => {
+  await (t.context.lab as Lab | undefined)?.down();
+});
+
+async function createPod(lab: Lab, cluster: string, name: string, command: string[]): Promise<void> {
+  await lab.kubectl(
+    cluster,
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: NS, annotations: { 'k8s.v1.cni.cncf.io/networks': NETWORKS } },
+      spec: { containers: [{ name: 'main', image: 'lab/none', command }] },
+    }),
+  );
+}
+
+async function sliceIp(lab: Lab, cluster: string, name: string): Promise<string> {
+  let ip = '';
+  await waitFor(
+    async () => {
+      const v = await podView(lab, cluster, NS, name).catch(() => undefined);
+      ip =
+        v?.phase === 'Running' ? (v.networkStatus.find((s) => s.interface === 'slice0')?.ips?.[0] ?? '') : '';
+      return ip !== '';
+    },
+    120_000,
+    `${cluster}/${name} Running with slice0`,
+  );
+  return ip;
+}
+
+async function slice(lab: Lab, cluster: string): Promise<Slice> {
+  return JSON.parse(await lab.kubectl(cluster, ['get', 'slice', SLICE, '-o', 'json'])) as Slice;
+}
+
+/** The entry of the replica holding the Lease, as it wrote it. */
+async function activeEntry(lab: Lab, cluster: string): Promise<GatewayStatus | undefined> {
+  const holder = (
+    await lab
+      .kubectl(cluster, [
+        ...['get', 'lease', '-n', HUB_NS, `slicenet-gateway-${SLICE}`],
+        ...['-o', 'jsonpath={.spec.holderIdentity}'],
+      ])
+      .catch(() => '')
+  ).trim();
+  return (await slice(lab, cluster)).status?.gateways?.find((g) => g.name === holder && g.active);
+}
+
+async function activePod(lab: Lab, cluster: string): Promise<LabGatewayPod> {
+  const entry = await activeEntry(lab, cluster);
+  const pod = (await gatewayPods(lab, cluster, SLICE)).find((p) => p.name === entry?.name);
+  if (!pod) throw new Error(`no active gateway pod in ${cluster}`);
+  return pod;
+}
+
+/** Both clusters' active gateways report the other cluster connected. */
+async function waitConnected(lab: Lab, timeoutMs: number): Promise<void> {
+  try {
+    await waitFor(
+      async () => {
+        for (const c of CLUSTERS) {
+          const e = await activeEntry(lab, c);
+          if (!e?.peers?.length || !e.peers.every((p) => p.connected)) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+      'both clusters to report their peer connected',
+      500,
+    );
+  } catch (err) {
+    const logs: string[] = [];
+    for (const c of CLUSTERS)
+      for (const p of await gatewayPods(lab, c, SLICE))
+        logs.push(
+          `--- ${c}/${p.name} (${p.node}, ${p.phase}):\n${gatewayLog(lab, c, p).split('\n').slice(-12).join('\n')}`,
+        );
+    throw new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
+  }
+}
+
+/** ping -i 0.1 from a to b for `seconds`; the longest run of lost replies, in seconds. */
+async function pingGap(
+  lab: Lab,
+  to: string,
+  seconds: number,
+  during: () => unknown,
+): Promise<{ gap: number; out: string }> {
+  const count = seconds * 10;
+  const argv = ['ping', '-n', '-i', '0.1', '-W', '1', '-c', String(count), to];
+  const ping = lab.exec('c1', NS, 'a', argv, (seconds + 10) * 1000);
+  await sleep(1500);
+  await during();
+  const r = await ping;
+  const seqs = [...r.stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
+  let gap = seqs.length ? (seqs[0]! - 1) * 0.1 : seconds;
+  for (let i = 1; i < seqs.length; i++) gap = Math.max(gap, (seqs[i]! - seqs[i - 1]!) * 0.1);
+  gap = Math.max(gap, seqs.length ? (count - seqs[seqs.length - 1]!) * 0.1 : 0);
+  return { gap: Math.round(gap * 10) / 10, out: r.stdout.split('\n').slice(-4).join('\n') };
+}
+
+test.serial('pods in c1 and c2 ping each other and run iperf3 over slice0 across the WAN', async (t) => {
+  t.timeout(120_000);
+  const { lab, ips } = t.context;
+  const ping = await lab.exec('c1', NS, 'a', ['ping', '-c', '5', '-i', '0.2', '-W', '2', ips.b!]);
+  t.is(ping.exitCode, 0, ping.stdout);
+  const back = await lab.exec('c2', NS, 'b', ['ping', '-c', '3', '-i', '0.2', '-W', '2', ips.a!]);
+  t.is(back.exitCode, 0, back.stdout);
+  const iperf = await lab.exec('c1', NS, 'a', ['iperf3', '-c', ips.b!, '-t', '3', '-J'], 60_000);
+  t.is(iperf.exitCode, 0, iperf.stderr || iperf.stdout.slice(0, 500));
+  const bps = (JSON.parse(iperf.stdout) as { end: { sum_received: { bits_per_second: number } } }).end
+    .sum_received.bits_per_second;
+  t.log(`iperf3 TCP c1 → c2 through both gateways: ${(bps / 1e6).toFixed(0)} Mbit/s`);
+  t.true(bps > 1e6, `throughput ${bps} bit/s`);
+});
+
+test.serial('a capture on the WAN shows only UDP between gateways, never the payload', async (t) => {
+  t.timeout(120_000);
+  const { lab, ips } = t.context;
+  const pattern = Buffer.from(SECRET).toString('hex');
+  const wanPcap = join(lab.paths.dir, 'wan.pcap');
+  const podPcap = join(lab.paths.dir, 'slice0.pcap');
+  const podNetns = await lab.podNetns('c2', NS, 'b');
+  const capture = (netns: string, iface: string, file: string): Promise<unknown> =>
+    runRaw(['timeout', '-s', 'INT', '6', 'tcpdump', '-i', iface, '-U', '-Z', 'root', '-w', file], {
+      netns,
+      timeoutMs: 15_000,
+    });
+  const captures = [capture(lab.plan.wanNetns, 'any', wanPcap), capture(podNetns, 'slice0', podPcap)];
+  await sleep(1500);
+  const ping = await lab.exec('c1', NS, 'a', [
+    'ping',
+    '-c',
+    '10',
+    '-i',
+    '0.1',
+    '-s',
+    '1000',
+    '-p',
+    pattern,
+    ips.b!,
+  ]);
+  t.is(ping.exitCode, 0, ping.stdout);
+  await Promise.all(captures);
+  const secret = Buffer.from(SECRET);
+  const inPod = readFileSync(podPcap);
+  const onWan = readFileSync(wanPcap);
+  t.true(inPod.includes(secret), 'the payload is on slice0 in the pod (the control)');
+  t.true(onWan.length > 10_000, `the WAN capture holds the tunnel traffic (${onWan.length} bytes)`);
+  t.false(onWan.includes(secret), 'no plaintext of the payload on the WAN');
+  const udp = await runRaw(['tcpdump', '-nr', wanPcap, 'udp', 'and', 'greater', '1000']);
+  const port = (await slice(lab, 'c1')).spec.gateway.port;
+  const big = udp.stdout.split('\n').filter((l) => l.includes(`.${port}`));
+  t.true(big.length >= 10, `the pings crossed as UDP datagrams on port ${port}: ${big.length}`);
+});
+
+test.serial("a gateway's private key is in no hub object", async (t) => {
+  t.timeout(120_000);
+  const { lab } = t.context;
+  const keys: Record<string, string> = {};
+  for (const c of CLUSTERS) {
+    const data = JSON.parse(
+      await lab.kubectl(c, [
+        'get',
+        'secret',
+        '-n',
+        HUB_NS,
+        `slicenet-gateway-${SLICE}`,
+        '-o',
+        'jsonpath={.data}',
+      ]),
+    ) as { privateKey: string };
+    keys[c] = data.privateKey;
+  }
+  const kinds = (await lab.kubectl('c1', ['api-resources', '--verbs=list', '-o', 'name']))
+    .split('\n')
+    .filter(Boolean);
+  const dump = await lab.kubectl('c1', ['get', kinds.join(','), '-A', '-o', 'json']);
+  const raw = (k: string): string => Buffer.from(k, 'base64').toString('latin1');
+  t.false(dump.includes(keys.c2!), "c2's private key (base64) is nowhere in the hub");
+  t.false(dump.includes(Buffer.from(keys.c2!, 'base64').toString('hex')), 'nor in hex');
+  // c1 is hub and member: its own Secret is a member object in the same API server, and the
+  // only place its key may be.
+  const withoutOwnSecret = dump.split(keys.c1!).length - 1;
+  t.is(withoutOwnSecret, 1, "c1's private key appears once: in its own Secret");
+  const hubObjects = await lab.kubectl('c1', [
+    'get',
+    'sliceconfigs,clusters,workerslices',
+    '-A',
+    '-o',
+    'json',
+  ]);
+  for (const c of CLUSTERS) {
+    t.false(hubObjects.includes(keys[c]!), `${c}'s key is in no SliceConfig, Cluster or WorkerSlice`);
+    t.false(hubObjects.includes(raw(keys[c]!)));
+  }
+});
+
+test.serial('Slice status shows each peer connected, handshake age, RTT and bytes', async (t) => {
+  const { lab } = t.context;
+  await sleep(11_000); // one status interval after the traffic above
+  for (const [c, peer] of [
+    ['c1', 'c2'],
+    ['c2', 'c1'],
+  ] as const) {
+    const e = await activeEntry(lab, c);
+    const p = e?.peers?.find((x) => x.cluster === peer);
+    t.truthy(p, `${c} reports ${peer}`);
+    t.true(p!.connected);
+    t.true((p!.handshakeAgeSeconds ?? -1) >= 0);
+    t.truthy(p!.lastHandshakeTime);
+    t.true((p!.txBytes ?? 0) > 100_000, `${c} → ${peer} tx ${p!.txBytes}`);
+    t.true((p!.rxBytes ?? 0) > 0, `${c} ← ${peer} rx ${p!.rxBytes}`);
+    t.regex(p!.endpoint ?? '', /^198\.18\.\d+\.\d+:\d+$/);
+    const gws = (await slice(lab, c)).status?.gateways ?? [];
+    t.is(gws.length, 2, `two replicas reported in ${c}`);
+    t.is(gws.filter((g) => g.active).length, 1, `one active in ${c}`);
+  }
+  const hub = JSON.parse(
+    await lab.kubectl('c1', ['get', 'workerslice', '-n', 'slicenet-cluster-c2', SLICE, '-o', 'json']),
+  ) as { status: { gateways: GatewayStatus[] } };
+  t.is(hub.status.gateways.length, 2, 'the hub has both c2 replicas');
+  t.true(hub.status.gateways[0]!.active, 'the active one first');
+  t.is(hub.status.gateways[0]!.peers?.[0]?.txBytes, undefined, 'no byte counters go to the hub');
+  const metrics = await lab.execOnNode((await activePod(lab, 'c1')).node, [
+    'curl',
+    '-sf',
+    `http://127.0.0.1:${(await slice(lab, 'c1')).spec.gateway.port}/metrics`,
+  ]);
+  for (const m of [
+    'slicenet_gateway_bytes_total{slice="gw",peer_cluster="c2",direction="tx"}',
+    'slicenet_gateway_peer_up{slice="gw",peer_cluster="c2"} 1',
+    'slicenet_gateway_handshake_age_seconds{slice="gw",peer_cluster="c2"}',
+    'slicenet_gateway_rtt_seconds_count{slice="gw",peer_cluster="c2"}',
+    'slicenet_gateway_active{slice="gw"} 1',
+  ])
+    t.true(metrics.stdout.includes(m), m);
+});
+
+test.serial('SIGKILL of the active gateway: traffic resumes within 3 s', async (t) => {
+  t.timeout(180_000);
+  const { lab, ips } = t.context;
+  for (const c of ['c2', 'c1']) {
+    const victim = await activePod(lab, c);
+    const pid = gatewayPid(lab, c, victim);
+    t.truthy(pid, `the gateway process of ${victim.name}`);
+    const { gap, out } = await pingGap(lab, ips.b!, 10, () => process.kill(pid!, 'SIGKILL'));
+    t.log(`${c}: active gateway on ${victim.node} killed; longest outage ${gap} s`);
+    t.true(gap <= 3, `traffic resumed within 3 s in ${c}: ${gap} s\n${out}`);
+    const now = await activePod(lab, c);
+    t.not(now.node, victim.node, 'the other replica is active');
+    await waitConnected(lab, 60_000);
+  }
+});
+
+test.serial(
+  "the active gateway moves to the other node: the peer's session follows its address",
+  async (t) => {
+    t.timeout(180_000);
+    const { lab, ips } = t.context;
+    const before = await activeEntry(lab, 'c2');
+    const pod = await activePod(lab, 'c2');
+    const { gap } = await pingGap(lab, ips.b!, 8, async () => {
+      await lab.kubectl('c2', ['delete', 'pod', '-n', HUB_NS, pod.name, '--wait=false']);
+    });
+    t.log(`c2's active gateway deleted (moved off ${pod.node}); longest outage ${gap} s`);
+    t.true(gap <= 3, `${gap} s`);
+    const after = await activeEntry(lab, 'c2');
+    t.truthy(after);
+    t.not(after!.address, before!.address, 'a new address');
+    await waitFor(
+      async () =>
+        (await activeEntry(lab, 'c1'))?.peers?.find((p) => p.cluster === 'c2')?.endpoint === after!.address,
+      30_000,
+      "c1's session to follow c2's gateway to its new address",
+    );
+    t.pass();
+  },
+);
+
+test.serial('events on the Slice: active replica, peer connected, peer lost', async (t) => {
+  t.timeout(180_000);
+  const { lab, ips } = t.context;
+  const reasons = async (c: string): Promise<string[]> =>
+    (
+      await lab.kubectl(c, [
+        ...[
+          'get',
+          'events',
+          '-A',
+          '--field-selector',
+          `involvedObject.kind=Slice,involvedObject.name=${SLICE}`,
+        ],
+        ...['-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}'],
+      ])
+    )
+      .split('\n')
+      .filter(Boolean);
+  for (const c of CLUSTERS) {
+    const r = await reasons(c);
+    t.true(r.includes('GatewayActive'), `${c}: ${r.join(',')}`);
+    t.true(r.includes('PeerConnected'), `${c}: ${r.join(',')}`);
+  }
+  // Take c2's gateways away while c1 sends to it: c1 hears nothing back and reports the loss.
+  await lab.kubectl('c2', ['scale', 'deployment', '-n', HUB_NS, `slicenet-gateway-${SLICE}`, '--replicas=0']);
+  try {
+    const ping = lab.exec('c1', NS, 'a', ['ping', '-i', '0.5', '-c', '60', '-W', '1', ips.b!], 60_000);
+    await waitFor(
+      async () => (await reasons('c1')).includes('PeerLost'),
+      45_000,
+      'a PeerLost event in c1',
+      1000,
+    );
+    await ping;
+  } finally {
+    await lab.kubectl('c2', [
+      'scale',
+      'deployment',
+      '-n',
+      HUB_NS,
+      `slicenet-gateway-${SLICE}`,
+      '--replicas=2',
+    ]);
+  }
+  await waitConnected(lab, 120_000);
+  const r = await reasons('c1');
+  t.true(r.filter((x) => x === 'PeerConnected').length >= 2, 'connected again');
+});
