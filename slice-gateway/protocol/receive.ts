@@ -118,6 +118,9 @@ export class Receiver {
     peer.newHandshakeAt = undefined;
     if (kp === peer.next) {
       peer.confirmNext((old) => d.retire(peer, old, out));
+      // A session is up: our own initiation, if one is still unanswered, is not needed (else
+      // its retry would make a second session a few seconds later).
+      d.clearHandshake(peer);
       peer.report(out, now);
       this.flush(peer, out, false);
     }

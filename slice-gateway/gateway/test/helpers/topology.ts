@@ -5,7 +5,11 @@
  *        │ veth
  *   gw ns g<i>:  br0 ── sgw0 (the gateway's TAP)      gateway: standalone.ts, UDP 0.0.0.0:51820
  *        │ wan  198.51.100.i/24 (MTU 1500)
- *   WAN ns wan:  bridge wan0 joining every gateway's wan link (captures run here)
+ *   WAN ns wan:  bridge wan0 joining every gateway's wan link (captures run here), and an
+ *                attacker's address 198.51.100.200 on the bridge itself
+ *
+ * The gateways' wan links have UDP segmentation offload off, as a NIC without it: GSO sends
+ * are cut into datagrams before the link, so a capture sees the datagrams a wire would carry.
  *
  * Every namespace is named `sn-gw-<run>-…`; destroy() stops the gateways by PID and deletes
  * the namespaces (which removes every link in them), and runs even if create() failed half-way.
@@ -23,6 +27,7 @@ import type { PeerStatus } from '../../gateway.ts';
 
 export const GW_PORT = 51820;
 export const SLICE_MTU = 1400;
+export const ATTACKER = '198.51.100.200';
 const STANDALONE = fileURLToPath(new URL('../../standalone.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -162,11 +167,26 @@ export class Topology {
     await waitForFile(n.status);
   }
 
+  /** Frames through node i's TAP since it was made: tx = read by the gateway, rx = written by it. */
+  async tapPackets(i: number): Promise<{ rx: number; tx: number }> {
+    const out = await run(['ip', '-s', '-j', 'link', 'show', 'sgw0'], { netns: this.node(i).gw });
+    const [link] = JSON.parse(out) as { stats64: { rx: { packets: number }; tx: { packets: number } } }[];
+    return { rx: link!.stats64.rx.packets, tx: link!.stats64.tx.packets };
+  }
+
+  /** Runs a TypeScript file with Node + tsx in a namespace; returns its last stdout line as JSON. */
+  async script<T>(ns: string, path: string, args: string[], timeoutMs = 120_000): Promise<T> {
+    const r = await runRaw([process.execPath, '--import', 'tsx', path, ...args], { netns: ns, timeoutMs });
+    if (r.exitCode !== 0) throw new Error(`${path} exited with ${r.exitCode}:\n${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as T;
+  }
+
   /** Moves node i's WAN address to `ip` (roaming). */
   async moveWan(i: number, ip: string): Promise<void> {
     const n = this.node(i);
-    await run(['ip', 'addr', 'add', `${ip}/24`, 'dev', 'wan'], { netns: n.gw });
+    // Delete first: deleting a primary address also deletes the secondaries of its subnet.
     await run(['ip', 'addr', 'del', `${n.wanIp}/24`, 'dev', 'wan'], { netns: n.gw });
+    await run(['ip', 'addr', 'add', `${ip}/24`, 'dev', 'wan'], { netns: n.gw });
     n.wanIp = ip;
   }
 
@@ -214,6 +234,8 @@ export class Topology {
     await this.addNs(this.wan);
     await run(['ip', 'link', 'add', 'wan0', 'type', 'bridge'], { netns: this.wan });
     await run(['ip', 'link', 'set', 'wan0', 'up'], { netns: this.wan });
+    // The attacker's address for hostile tests: on the WAN itself, not a gateway.
+    await run(['ip', 'addr', 'add', `${ATTACKER}/24`, 'dev', 'wan0'], { netns: this.wan });
     for (let i = 1; i <= this.opts.gateways; i++) {
       const gw = `sn-gw-${this.run}-g${i}`;
       const pod = `sn-gw-${this.run}-p${i}`;
@@ -263,6 +285,9 @@ export class Topology {
       await ip(gw, 'link', 'add', 'wan', 'type', 'veth', 'peer', 'name', `g${i}`, 'netns', this.wan);
       await ip(gw, 'addr', 'add', `${node.wanIp}/24`, 'dev', 'wan');
       await ip(gw, 'link', 'set', 'wan', 'up');
+      // Like a NIC without UDP segmentation offload: the kernel cuts the gateway's GSO sends
+      // into their datagrams before the link, so captures on the WAN see what a wire would.
+      await run(['ethtool', '-K', 'wan', 'tx-udp-segmentation', 'off'], { netns: gw });
       await ip(this.wan, 'link', 'set', `g${i}`, 'master', 'wan0', 'up');
     }
     for (const n of this.nodes) this.writeConfig(n);
