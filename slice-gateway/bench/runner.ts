@@ -12,10 +12,10 @@
  * path happened to run at that moment.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessTable } from '../../lab/process.ts';
-import { median, percentile, report } from '../../lib/bench.ts';
+import { median, percentile, report, round } from '../../lib/bench.ts';
 import type { BenchConfig, PathName } from './config.ts';
 import { iperf, pingRtts, startIperfServer, waitReachable } from './measure.ts';
 import { PATHS } from './paths/index.ts';
@@ -56,6 +56,7 @@ export async function runGatewayBench(cfg: BenchConfig, repo: string): Promise<v
   process.once('SIGTERM', onSignal);
   const watchdog = setTimeout(() => abort(`over ${WATCHDOG_MS / 60_000} minutes`, 1), WATCHDOG_MS);
   let summary: Summary;
+  const loadStart = loadavg()[0]!;
   try {
     for (const stale of await removeStaleLabs()) say(`removed namespaces left by an earlier run: ${stale}-*`);
     const ctx: PathContext = { procs, dir, repo };
@@ -77,7 +78,17 @@ export async function runGatewayBench(cfg: BenchConfig, repo: string): Promise<v
       wan[a.path.name] = await checkWan(a, procs, dir);
     const results: Results = Object.fromEntries(active.map((a) => [a.path.name, a.runs]));
     summary = summarize(results, wan);
+    // Everything here shares the machine's cores with whatever else runs: say how busy it was.
+    Object.assign(summary.figures, {
+      'host.cpus': availableParallelism(),
+      'host.load1_start': round(loadStart, 2),
+      'host.load1_end': round(loadavg()[0]!, 2),
+    });
     say('');
+    say(
+      `host: ${availableParallelism()} CPUs, 1-minute load average ${fmt(loadStart, 1)} at the start, ` +
+        `${fmt(loadavg()[0]!, 1)} at the end`,
+    );
     for (const a of active) {
       const m = medians(a.runs);
       say(
