@@ -202,16 +202,24 @@ test.serial('pods in c1 and c2 ping each other and run iperf3 over slice0 across
 test.serial('a capture on the WAN shows only UDP between gateways, never the payload', async (t) => {
   t.timeout(120_000);
   const { lab, ips } = t.context;
+  await waitConnected(lab, 60_000);
   const pattern = Buffer.from(SECRET).toString('hex');
   const wanPcap = join(lab.paths.dir, 'wan.pcap');
   const podPcap = join(lab.paths.dir, 'slice0.pcap');
   const podNetns = await lab.podNetns('c2', NS, 'b');
-  const capture = (netns: string, iface: string, file: string): Promise<unknown> =>
-    runRaw(['timeout', '-s', 'INT', '6', 'tcpdump', '-i', iface, '-U', '-Z', 'root', '-w', file], {
+  const capture = (netns: string, iface: string, file: string, filter: string[] = []): Promise<unknown> =>
+    runRaw(['timeout', '-s', 'INT', '6', 'tcpdump', '-i', iface, '-U', '-Z', 'root', '-w', file, ...filter], {
       netns,
       timeoutMs: 15_000,
     });
-  const captures = [capture(lab.plan.wanNetns, 'any', wanPcap), capture(podNetns, 'slice0', podPcap)];
+  // The WAN namespace also holds each cluster's LAN bridge, where a cluster's own nodes talk
+  // (VXLAN from a pod's node to the gateway's): the WAN proper is what crosses between LANs.
+  const [lan1, lan2] = ['c1', 'c2'].map((c) => lab.cluster(c).nodes[0]!.ip.replace(/\.\d+$/, '.0/24'));
+  const across = `(src net ${lan1} and dst net ${lan2}) or (src net ${lan2} and dst net ${lan1})`;
+  const captures = [
+    capture(lab.plan.wanNetns, 'any', wanPcap, [across]),
+    capture(podNetns, 'slice0', podPcap),
+  ];
   await sleep(1500);
   const ping = await lab.exec('c1', NS, 'a', [
     'ping',
@@ -233,10 +241,14 @@ test.serial('a capture on the WAN shows only UDP between gateways, never the pay
   t.true(inPod.includes(secret), 'the payload is on slice0 in the pod (the control)');
   t.true(onWan.length > 10_000, `the WAN capture holds the tunnel traffic (${onWan.length} bytes)`);
   t.false(onWan.includes(secret), 'no plaintext of the payload on the WAN');
-  const udp = await runRaw(['tcpdump', '-nr', wanPcap, 'udp', 'and', 'greater', '1000']);
   const port = (await slice(lab, 'c1')).spec.gateway.port;
-  const big = udp.stdout.split('\n').filter((l) => l.includes(`.${port}`));
+  const all = (await runRaw(['tcpdump', '-nr', wanPcap])).stdout.split('\n').filter(Boolean);
+  const tunnel = all.filter((l) => / UDP, length \d+/.test(l) && l.includes(`.${port}`));
+  const big = tunnel.filter((l) => Number(/length (\d+)/.exec(l)?.[1]) > 1000);
   t.true(big.length >= 10, `the pings crossed as UDP datagrams on port ${port}: ${big.length}`);
+  // Besides the tunnel, only the control plane's TLS (workers → hub API server) crosses.
+  const other = all.filter((l) => !tunnel.includes(l) && !/\.6443[: ]/.test(l));
+  t.deepEqual(other, [], 'nothing else crosses the WAN');
 });
 
 test.serial("a gateway's private key is in no hub object", async (t) => {
@@ -282,8 +294,11 @@ test.serial("a gateway's private key is in no hub object", async (t) => {
 });
 
 test.serial('Slice status shows each peer connected, handshake age, RTT and bytes', async (t) => {
-  const { lab } = t.context;
-  await sleep(11_000); // one status interval after the traffic above
+  t.timeout(120_000);
+  const { lab, ips } = t.context;
+  await waitConnected(lab, 60_000);
+  await lab.exec('c1', NS, 'a', ['ping', '-c', '5', '-i', '0.2', '-s', '1000', ips.b!]);
+  await sleep(11_000); // one status interval after that traffic
   for (const [c, peer] of [
     ['c1', 'c2'],
     ['c2', 'c1'],
@@ -294,7 +309,7 @@ test.serial('Slice status shows each peer connected, handshake age, RTT and byte
     t.true(p!.connected);
     t.true((p!.handshakeAgeSeconds ?? -1) >= 0);
     t.truthy(p!.lastHandshakeTime);
-    t.true((p!.txBytes ?? 0) > 100_000, `${c} → ${peer} tx ${p!.txBytes}`);
+    t.true((p!.txBytes ?? 0) > 5000, `${c} → ${peer} tx ${p!.txBytes}`);
     t.true((p!.rxBytes ?? 0) > 0, `${c} ← ${peer} rx ${p!.rxBytes}`);
     t.regex(p!.endpoint ?? '', /^198\.18\.\d+\.\d+:\d+$/);
     const gws = (await slice(lab, c)).status?.gateways ?? [];
@@ -325,6 +340,7 @@ test.serial('Slice status shows each peer connected, handshake age, RTT and byte
 test.serial('SIGKILL of the active gateway: traffic resumes within 3 s', async (t) => {
   t.timeout(180_000);
   const { lab, ips } = t.context;
+  await waitConnected(lab, 60_000);
   for (const c of ['c2', 'c1']) {
     const victim = await activePod(lab, c);
     const pid = gatewayPid(lab, c, victim);
