@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { Lab, labsOnMachine } from './lab.ts';
 import { LabRequestError, type LabRequest } from './plan.ts';
 import { runDemo } from './demo.ts';
+import { runSliceDemo } from './slice-demo.ts';
+import { installSlicenet } from './slicenet.ts';
 
 const USAGE = `usage:
   lab up [--name NAME] [--clusters N|NAME,NAME...] [--nodes N] [--pod-cidrs overlap|distinct] [--demo]
@@ -28,14 +30,31 @@ async function main(argv: string[]): Promise<number> {
   });
   switch (command) {
     case 'up': {
-      const req: LabRequest = { name: values.name ?? 'lab' };
+      const name = values.name ?? 'lab';
+      const req: LabRequest = { name };
       if (values.clusters !== undefined) req.clusters = parseClusters(values.clusters);
       if (values.nodes !== undefined) req.nodes = parseCount('--nodes', values.nodes);
       if (values['pod-cidrs'] !== undefined) req.podCidrs = values['pod-cidrs'] as LabRequest['podCidrs'];
-      const lab = await Lab.up(req);
-      printAccess(lab);
-      if (values.demo) await runDemo(lab, (line) => process.stdout.write(line + '\n'));
-      return 0;
+      const print = (line: string): boolean => process.stdout.write(line + '\n');
+      // Ctrl-C while the lab comes up or the demo runs takes everything down again.
+      let lab: Lab | undefined;
+      const interrupt = (): void => {
+        print('\ninterrupted: taking the lab down');
+        void Lab.down(name).finally(() => process.exit(130));
+      };
+      process.once('SIGINT', interrupt);
+      try {
+        lab = await Lab.up(req);
+        printAccess(lab);
+        if (!values.demo) return 0;
+        const ok = await runDemo(lab, print);
+        const { hub } = await installSlicenet(lab, { progress: (line) => print(`slicenet: ${line}`) });
+        const sliceOk = await runSliceDemo(lab, hub, print);
+        printNextSteps(lab);
+        return ok && sliceOk ? 0 : 1;
+      } finally {
+        process.off('SIGINT', interrupt);
+      }
     }
     case 'down': {
       const names = values.all ? labsOnMachine() : [values.name ?? 'lab'];
@@ -62,6 +81,23 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new LabRequestError('command', `"${command ?? ''}" is not a lab command\n${USAGE}`);
   }
+}
+
+function printNextSteps(lab: Lab): void {
+  const p = lab.plan;
+  process.stdout.write(
+    [
+      '',
+      'the lab stays up. Try:',
+      `  export KUBECONFIG=${lab.paths.kubeconfig}`,
+      `  kubectl --context ${p.clusters[0]?.name} get sliceconfigs,clusters -A`,
+      `  kubectl --context ${p.clusters[0]?.name} get slices,sliceipblocks`,
+      `  kubectl slice get --context ${p.clusters[0]?.name}          # after npm run install:cli`,
+      `  node --import tsx lab/cli.ts status --name ${p.name}         # its processes`,
+      `take it down: npm run lab:down`,
+      '',
+    ].join('\n'),
+  );
 }
 
 function printAccess(lab: Lab): void {

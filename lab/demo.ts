@@ -80,6 +80,18 @@ export async function waitRunning(
   return view!;
 }
 
+/** Three pings from a pod to `ip`; the average RTT in ms as ping printed it. */
+export async function pingFromPod(
+  lab: Lab,
+  cluster: string,
+  namespace: string,
+  pod: string,
+  ip: string,
+): Promise<{ ok: boolean; rttMs?: string }> {
+  const r = await lab.exec(cluster, namespace, pod, ['ping', '-c', '3', '-i', '0.2', '-W', '2', ip]);
+  return { ok: r.exitCode === 0, rttMs: /= [\d.]+\/([\d.]+)\//.exec(r.stdout)?.[1] };
+}
+
 export async function runDemo(lab: Lab, print: (line: string) => void): Promise<boolean> {
   let ok = true;
   print('');
@@ -105,20 +117,10 @@ export async function runDemo(lab: Lab, print: (line: string) => void): Promise<
       ).join(' ');
       print(`  ${c.name}/${p.name} on ${p.node}: Running, ${nics}`);
     }
-    const ping = await lab.exec(c.name, DEMO_NAMESPACE, pods[0]!.name, [
-      'ping',
-      '-c',
-      '3',
-      '-i',
-      '0.2',
-      '-W',
-      '2',
-      views[1]!.podIP!,
-    ]);
-    const rtt = /= [\d.]+\/([\d.]+)\//.exec(ping.stdout)?.[1];
-    ok &&= ping.exitCode === 0;
+    const ping = await pingFromPod(lab, c.name, DEMO_NAMESPACE, pods[0]!.name, views[1]!.podIP!);
+    ok &&= ping.ok;
     print(
-      `  ${c.name}: ${pods[0]!.name} → ${pods[1]!.name} (${views[1]!.podIP}) across nodes: ${ping.exitCode === 0 ? `ok, avg rtt ${rtt} ms` : 'FAILED'}`,
+      `  ${c.name}: ${pods[0]!.name} → ${pods[1]!.name} (${views[1]!.podIP}) across nodes: ${ping.ok ? `ok, avg rtt ${ping.rttMs} ms` : 'FAILED'}`,
     );
   }
   print(ok ? 'demo: every cluster works' : 'demo: some checks FAILED');

@@ -20,6 +20,9 @@ export interface LabWebhookOptions {
   resyncSeconds?: number;
 }
 
+/** The lab process id of a cluster's webhook. */
+export const webhookProcessId = (cluster: string): string => `webhook-${cluster}`;
+
 /** Starts the webhook in `cluster` and resolves once its /readyz answers 200. */
 export async function startLabWebhook(lab: Lab, cluster: string, o: LabWebhookOptions): Promise<void> {
   const c = lab.cluster(cluster);
@@ -37,7 +40,7 @@ export async function startLabWebhook(lab: Lab, cluster: string, o: LabWebhookOp
   };
   const argv = processArgv('slicenet-webhook');
   for (const [flag, value] of Object.entries(flags)) argv.push(`--${flag}`, value);
-  lab.processes.start({ id: 'webhook', netns, cwd: repo, argv });
+  lab.processes.start({ id: webhookProcessId(cluster), netns, cwd: repo, argv });
   await waitLabWebhookReady(lab, cluster, probePort);
 }
 
@@ -49,7 +52,10 @@ export async function waitLabWebhookReady(lab: Lab, cluster: string, probePort =
     await waitFor(async () => (await runRaw(['curl', '-sf', url], { netns })).exitCode === 0, 60_000, url);
   } catch (err) {
     // A test's lab, and the log with it, is gone once the test ends: show why now.
-    const log = readFileSync(lab.processes.logPath('webhook'), 'utf8').split('\n').slice(-20).join('\n');
+    const log = readFileSync(lab.processes.logPath(webhookProcessId(cluster)), 'utf8')
+      .split('\n')
+      .slice(-20)
+      .join('\n');
     throw new Error(`${(err as Error).message}; webhook log:\n${log}`, { cause: err });
   }
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { runRaw } from '../../lib/exec.ts';
 import { waitFor } from '../../lab/controlplane.ts';
 import { Lab } from '../../lab/lab.ts';
-import { startLabWebhook, waitLabWebhookReady } from '../lab.ts';
+import { startLabWebhook, waitLabWebhookReady, webhookProcessId } from '../lab.ts';
 import { leftovers, NOTHING, testLabName } from '../../lab/test/leftovers.ts';
 
 const test = anyTest as TestFn<{ lab: Lab; ip: string; netns: string }>;
@@ -182,9 +182,10 @@ test.serial('lab: the Secret and caBundle agree, and a restart reuses the certif
     ]);
     t.is(bundle, before['ca.crt'] ?? 'missing', `${kind} caBundle is the Secret's CA`);
   }
-  const argv = lab.processes.get('webhook')!.argv;
-  await lab.processes.stop('webhook');
-  lab.processes.start({ id: 'webhook', argv, cwd: repo });
+  const id = webhookProcessId(lab.plan.clusters[0]!.name);
+  const { argv } = lab.processes.get(id)!;
+  await lab.processes.stop(id);
+  lab.processes.start({ id, argv, cwd: repo });
   await waitLabWebhookReady(lab, lab.plan.clusters[0]!.name, PROBE_PORT);
   t.deepEqual(await secret(), before, 'the certificate is reused');
   const p = await createPod(lab, pod('after-restart'));

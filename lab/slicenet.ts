@@ -1,0 +1,85 @@
+/**
+ * Installs Slicenet into a running lab, as an operator would into real clusters:
+ *
+ *   every cluster   CRDs, namespace slicenet-system, the webhook (pod NIC injection; on the hub
+ *                   also SliceConfig validation), a worker pulling from the hub with the
+ *                   credential `kubectl slice register` made for it, an agent per node, and the
+ *                   label `slicenet.dev/gateway=true` on the nodes that may run gateways
+ *   the hub         the hub controller, and each member registered as a Cluster
+ *
+ * Every process is a lab process (lab/process.ts): `lab down` stops it. Idempotent for objects
+ * (server-side apply, create-if-absent); processes are started once per call, so call it once
+ * per lab.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startLabController, startLabWorker } from '../controller/lab.ts';
+import { registerCluster } from '../controller/registration.ts';
+import { SYSTEM_NAMESPACE } from '../controller/api/names.ts';
+import { startLabWebhook } from '../webhooks/lab.ts';
+import { startLabAgent, waitLabAgentReady } from '../worker-agent/lab.ts';
+import type { Lab } from './lab.ts';
+
+const repo = join(import.meta.dirname, '..');
+
+/** The node label that makes a node eligible to run slice gateways (SPEC §6). */
+export const GATEWAY_NODE_LABEL = 'slicenet.dev/gateway';
+
+export interface InstallOptions {
+  /** The cluster whose API server is the hub (default: the first). */
+  hub?: string;
+  /** How many nodes per cluster get the gateway label, from the first (default 2, or all if fewer). */
+  gatewayNodes?: number;
+  /** Told of each step, for progress output. */
+  progress?: (line: string) => void;
+}
+
+export interface Installation {
+  hub: string;
+  /** Where each cluster's hub credential was written. */
+  hubKubeconfigs: Record<string, string>;
+}
+
+export async function installSlicenet(lab: Lab, o: InstallOptions = {}): Promise<Installation> {
+  const say = o.progress ?? (() => {});
+  const clusters = lab.plan.clusters.map((c) => c.name);
+  const hub = o.hub ?? clusters[0]!;
+  if (!clusters.includes(hub)) throw new Error(`hub "${hub}" is not a cluster of lab ${lab.plan.name}`);
+
+  say(`installing CRDs and ${SYSTEM_NAMESPACE} in ${clusters.join(', ')}`);
+  await Promise.all(
+    clusters.map(async (c) => {
+      await lab.kubectl(c, ['apply', '--server-side', '-f', join(repo, 'crds')]);
+      await lab.kubectl(c, ['create', 'namespace', SYSTEM_NAMESPACE]).catch(() => '');
+      await lab.kubectl(c, ['wait', '--for', 'condition=Established', 'crd', '--all', '--timeout=60s']);
+    }),
+  );
+
+  say(`starting the hub controller in ${hub} and registering ${clusters.join(', ')}`);
+  startLabController(lab, { hubCluster: hub });
+  const hubKubeconfigs: Record<string, string> = {};
+  for (const c of clusters) {
+    const { kubeconfig } = await registerCluster(lab.kubeConfig(hub), c, {
+      server: lab.lanServer(hub),
+      caFile: join(lab.paths.cluster(hub), 'pki', 'ca.crt'),
+    });
+    hubKubeconfigs[c] = join(lab.paths.cluster(c), 'hub.kubeconfig');
+    writeFileSync(hubKubeconfigs[c], kubeconfig, { mode: 0o600 });
+  }
+
+  say('starting webhooks, workers and agents');
+  for (const c of clusters) startLabWorker(lab, { cluster: c, hubKubeconfig: hubKubeconfigs[c]! });
+  const nodes = lab.plan.clusters.flatMap((c) => c.nodes.map((n) => n.name));
+  for (const n of nodes) startLabAgent(lab, n);
+  await Promise.all(clusters.map((c) => startLabWebhook(lab, c, { namespace: SYSTEM_NAMESPACE })));
+
+  const perCluster = o.gatewayNodes ?? 2;
+  for (const c of lab.plan.clusters) {
+    const names = c.nodes.slice(0, perCluster).map((n) => n.name);
+    if (names.length)
+      await lab.kubectl(c.name, ['label', 'node', ...names, `${GATEWAY_NODE_LABEL}=true`, '--overwrite']);
+  }
+  await Promise.all(nodes.map((n) => waitLabAgentReady(lab, n)));
+  say(`Slicenet installed: hub ${hub}, ${clusters.length} member clusters, ${nodes.length} agents ready`);
+  return { hub, hubKubeconfigs };
+}
