@@ -45,7 +45,7 @@ function segments(ranges: readonly Range[]): { seg: Range; covering: number[] }[
   events.sort((a, b) => a[0] - b[0]);
   const active = new Set<number>();
   const out: { seg: Range; covering: number[] }[] = [];
-  for (let k = 0; k < events.length; ) {
+  for (let k = 0; k < events.length;) {
     const at = events[k]![0];
     for (; k < events.length && events[k]![0] === at; k++) {
       const [, i, start] = events[k]!;
@@ -63,7 +63,8 @@ function canonical(pp: readonly { proto: Range; port: Range }[]): ProtoPorts[] {
   for (const { seg, covering } of segments(pp.map((b) => b.proto))) {
     const ports = mergeRanges(covering.map((i) => pp[i]!.port));
     const last = out[out.length - 1];
-    if (last && last.proto[1] + 1 === seg[0] && sameRanges(last.ports, ports)) last.proto = [last.proto[0], seg[1]];
+    if (last && last.proto[1] + 1 === seg[0] && sameRanges(last.ports, ports))
+      last.proto = [last.proto[0], seg[1]];
     else out.push({ proto: seg, ports });
   }
   return out;
@@ -77,7 +78,9 @@ export function disjointBoxes(boxes: readonly Box[]): Box[] {
   const memo = new Map<string, { key: string; pp: ProtoPorts[] }>();
   const canon = (covering: number[]): { key: string; pp: ProtoPorts[] } => {
     const pp = covering.map((i) => boxes[i]!);
-    const raw = [...new Set(pp.map((b) => `${b.proto[0]}-${b.proto[1]}/${b.port[0]}-${b.port[1]}`))].sort().join();
+    const raw = [...new Set(pp.map((b) => `${b.proto[0]}-${b.proto[1]}/${b.port[0]}-${b.port[1]}`))]
+      .sort()
+      .join();
     let c = memo.get(raw);
     if (!c) {
       const cp = canonical(pp);
@@ -93,5 +96,7 @@ export function disjointBoxes(boxes: readonly Box[]): Box[] {
     if (last && last.addr[1] + 1 === seg[0] && last.key === c.key) last.addr[1] = seg[1];
     else runs.push({ addr: [seg[0], seg[1]], ...c });
   }
-  return runs.flatMap((r) => r.pp.flatMap((p) => p.ports.map((port) => ({ addr: r.addr, proto: p.proto, port }))));
+  return runs.flatMap((r) =>
+    r.pp.flatMap((p) => p.ports.map((port) => ({ addr: r.addr, proto: p.proto, port }))),
+  );
 }

@@ -143,7 +143,13 @@ export function sliceView(
   const endpoints: SliceEndpoint[] = [
     ...(slice.status?.endpoints ?? []).map((e) => ({ ...e, cluster: s.cluster })),
     ...(s.peers ?? []).flatMap((p) => (p.endpoints ?? []).map((e) => ({ ...e, cluster: p.cluster }))),
-  ].map((e) => ({ ip: e.ip, cluster: e.cluster, namespace: e.namespace, pod: e.pod, labels: e.labels ?? {} }));
+  ].map((e) => ({
+    ip: e.ip,
+    cluster: e.cluster,
+    namespace: e.namespace,
+    pod: e.pod,
+    labels: e.labels ?? {},
+  }));
   const rules: NamespaceRule[] = [...(s.namespaces ?? []), ...(s.isolation?.allowedNamespaces ?? [])];
   // No namespaces listed: any namespace that joined with the label is the slice's.
   const anyJoined = (s.namespaces ?? []).length === 0;

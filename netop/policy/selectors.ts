@@ -21,7 +21,8 @@ const NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function checkKey(key: unknown, path: string): string {
-  if (typeof key !== 'string' || key === '') throw new FieldError(path, 'a label key must be a non-empty string');
+  if (typeof key !== 'string' || key === '')
+    throw new FieldError(path, 'a label key must be a non-empty string');
   const slash = key.lastIndexOf('/');
   const prefix = slash < 0 ? undefined : key.slice(0, slash);
   const name = slash < 0 ? key : key.slice(slash + 1);

@@ -88,7 +88,10 @@ function normalize(p: MultiNetworkPolicy, namespace: string, key: string): Polic
   if (!Array.isArray(types)) throw new FieldError('spec.policyTypes', 'must be a list');
   types.forEach((t, i) => {
     if (t !== 'Ingress' && t !== 'Egress')
-      throw new FieldError(`spec.policyTypes[${i}]`, `"${String(t)}" is not a policy type: use Ingress or Egress`);
+      throw new FieldError(
+        `spec.policyTypes[${i}]`,
+        `"${String(t)}" is not a policy type: use Ingress or Egress`,
+      );
   });
   const policy: Policy = { key, namespace, subjects };
   const ingress = list(s.ingress, 'spec.ingress').map((r, i) =>
@@ -130,7 +133,11 @@ function peer(p: PolicyPeer, path: string): Peer {
     throw new FieldError(path, 'needs podSelector, namespaceSelector or ipBlock');
   const pods = compileSelector(p.podSelector, `${path}.podSelector`);
   if (p.namespaceSelector === undefined) return { kind: 'pods', pods };
-  return { kind: 'pods', pods, namespaces: compileSelector(p.namespaceSelector, `${path}.namespaceSelector`) };
+  return {
+    kind: 'pods',
+    pods,
+    namespaces: compileSelector(p.namespaceSelector, `${path}.namespaceSelector`),
+  };
 }
 
 function cidr(text: unknown, path: string): Cidr | 'v6' {
@@ -153,11 +160,18 @@ function block(b: { cidr: string; except?: string[] }, path: string): BlockPeer 
   const excepts = list(b.except, `${path}.except`).map((e, i) => {
     const c = cidr(e, `${path}.except[${i}]`);
     const inside = outer === 'v6' ? c === 'v6' : c !== 'v6' && contains(outer, c) && c.prefix > outer.prefix;
-    if (!inside) throw new FieldError(`${path}.except[${i}]`, `"${e}" must be strictly inside cidr "${b.cidr}"`);
+    if (!inside)
+      throw new FieldError(`${path}.except[${i}]`, `"${e}" must be strictly inside cidr "${b.cidr}"`);
     return c;
   });
   if (outer === 'v6') return { kind: 'block', ranges: [] };
-  return { kind: 'block', ranges: subtract(rangeOf(outer), excepts.map((c) => rangeOf(c as Cidr))) };
+  return {
+    kind: 'block',
+    ranges: subtract(
+      rangeOf(outer),
+      excepts.map((c) => rangeOf(c as Cidr)),
+    ),
+  };
 }
 
 /** `whole` less every range of `holes`, as sorted disjoint ranges. */
@@ -177,19 +191,29 @@ function port(p: PolicyPort, path: string): PortMatch {
   const protoName = p.protocol ?? 'TCP';
   const proto = PROTOCOLS[protoName];
   if (proto === undefined)
-    throw new FieldError(`${path}.protocol`, `"${String(protoName)}" is not a protocol: use TCP, UDP or SCTP`);
+    throw new FieldError(
+      `${path}.protocol`,
+      `"${String(protoName)}" is not a protocol: use TCP, UDP or SCTP`,
+    );
   if (p.port === undefined || p.port === null) {
-    if (p.endPort !== undefined) throw new FieldError(`${path}.endPort`, 'needs port: endPort ends a range that port starts');
+    if (p.endPort !== undefined)
+      throw new FieldError(`${path}.endPort`, 'needs port: endPort ends a range that port starts');
     return { proto: [proto, proto], port: ANY_PORT };
   }
   if (typeof p.port === 'string')
     throw new FieldError(`${path}.port`, `named port "${p.port}" is not supported on a slice: use a number`);
   if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535)
-    throw new FieldError(`${path}.port`, `${String(p.port)} is not a port: use a whole number from 1 to 65535`);
+    throw new FieldError(
+      `${path}.port`,
+      `${String(p.port)} is not a port: use a whole number from 1 to 65535`,
+    );
   let end = p.port;
   if (p.endPort !== undefined) {
     if (!Number.isInteger(p.endPort) || p.endPort < p.port || p.endPort > 65535)
-      throw new FieldError(`${path}.endPort`, `${String(p.endPort)} must be a whole number from port (${p.port}) to 65535`);
+      throw new FieldError(
+        `${path}.endPort`,
+        `${String(p.endPort)} must be a whole number from port (${p.port}) to 65535`,
+      );
     end = p.endPort;
   }
   return { proto: [proto, proto], port: [p.port, end] };

@@ -153,7 +153,8 @@ export class QosEngine {
             `match ip protocol 17 0xff match ip ${dir} ${w.minor} 0xffff flowid ${classId(w.minor)}`,
         );
     }
-    if (cmds.length) await run(['tc', '-batch', '-'], { input: cmds.join('\n') + '\n', netnsPath: this.ns.netnsPath });
+    if (cmds.length)
+      await run(['tc', '-batch', '-'], { input: cmds.join('\n') + '\n', netnsPath: this.ns.netnsPath });
     return cmds;
   }
 
@@ -165,12 +166,35 @@ export class QosEngine {
       await run(['ip', 'link', 'add', 'name', ifb, 'type', 'ifb'], opts);
     await run(['ip', 'link', 'set', ifb, 'up'], opts);
     const qdiscs = await readQdiscs(dev, this.ns);
-    if (!qdiscs.some((q) => q.kind === 'ingress')) await run(['tc', 'qdisc', 'add', 'dev', dev, 'handle', 'ffff:', 'ingress'], opts);
+    if (!qdiscs.some((q) => q.kind === 'ingress'))
+      await run(['tc', 'qdisc', 'add', 'dev', dev, 'handle', 'ffff:', 'ingress'], opts);
     const f = await run(['tc', '-j', 'filter', 'show', 'dev', dev, 'parent', 'ffff:'], opts);
     if (!f.includes(`"to_dev":"${ifb}"`))
       await run(
-        ['tc', 'filter', 'add', 'dev', dev, 'parent', 'ffff:', 'protocol', 'all', 'pref', '1', 'u32', 'match', 'u32', '0', '0',
-          'action', 'mirred', 'egress', 'redirect', 'dev', ifb],
+        [
+          'tc',
+          'filter',
+          'add',
+          'dev',
+          dev,
+          'parent',
+          'ffff:',
+          'protocol',
+          'all',
+          'pref',
+          '1',
+          'u32',
+          'match',
+          'u32',
+          '0',
+          '0',
+          'action',
+          'mirred',
+          'egress',
+          'redirect',
+          'dev',
+          ifb,
+        ],
         opts,
       );
   }

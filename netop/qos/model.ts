@@ -43,9 +43,26 @@ export const classId = (minor: number): string => `1:${minor.toString(16)}`;
 /** DSCP codepoints (RFC 2474, 2597, 3246) of the classes a slice may carry. */
 export const DSCP_CODEPOINTS: Readonly<Record<Dscp, number>> = {
   Default: 0,
-  AF11: 10, AF12: 12, AF13: 14, AF21: 18, AF22: 20, AF23: 22,
-  AF31: 26, AF32: 28, AF33: 30, AF41: 34, AF42: 36, AF43: 38,
-  CS1: 8, CS2: 16, CS3: 24, CS4: 32, CS5: 40, CS6: 48, CS7: 56, EF: 46,
+  AF11: 10,
+  AF12: 12,
+  AF13: 14,
+  AF21: 18,
+  AF22: 20,
+  AF23: 22,
+  AF31: 26,
+  AF32: 28,
+  AF33: 30,
+  AF41: 34,
+  AF42: 36,
+  AF43: 38,
+  CS1: 8,
+  CS2: 16,
+  CS3: 24,
+  CS4: 32,
+  CS5: 40,
+  CS6: 48,
+  CS7: 56,
+  EF: 46,
 };
 
 /** Checks a node's slice list; each error names the slice and the field. */
@@ -60,7 +77,9 @@ export function validateQos(slices: SliceQos[], cfg: QosDeviceConfig): void {
     if (other) throw new QosError(`${at}: gateway port ${s.port} is also slice ${other}'s on this node`);
     ports.set(s.port, s.slice);
     if (!(s.guaranteedKbit > 0) || !(s.ceilingKbit >= s.guaranteedKbit))
-      throw new QosError(`${at}: qos needs 0 < guaranteedKbps <= ceilingKbps (got ${s.guaranteedKbit}, ${s.ceilingKbit})`);
+      throw new QosError(
+        `${at}: qos needs 0 < guaranteedKbps <= ceilingKbps (got ${s.guaranteedKbit}, ${s.ceilingKbit})`,
+      );
     if (!Number.isInteger(s.priority) || s.priority < 0 || s.priority > 7)
       throw new QosError(`${at}: qos.priority ${s.priority} must be 0 (highest) to 7`);
     if (!(s.dscp in DSCP_CODEPOINTS)) throw new QosError(`${at}: qos.dscp "${s.dscp}" is not a DSCP class`);

@@ -97,7 +97,9 @@ export async function readQdiscs(dev: string, ns: NetnsOption = {}): Promise<TcQ
 
 /** The preferences of the u32 filters attached to the root HTB (1:), each with its target minor. */
 export async function readFilters(dev: string, ns: NetnsOption = {}): Promise<Map<number, number>> {
-  const out = await run(['tc', '-j', 'filter', 'show', 'dev', dev, 'parent', '1:'], { netnsPath: ns.netnsPath });
+  const out = await run(['tc', '-j', 'filter', 'show', 'dev', dev, 'parent', '1:'], {
+    netnsPath: ns.netnsPath,
+  });
   const prefs = new Map<number, number>();
   // Duplicate "match" keys make some objects lossy under JSON.parse; pref and flowid survive.
   for (const f of (out.trim() ? JSON.parse(out) : []) as { pref: number; options?: { flowid?: string } }[])

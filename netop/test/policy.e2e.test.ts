@@ -92,7 +92,13 @@ const CASES: Case[] = [
     policies: [
       mnp('ops-to-db', {
         podSelector: DB,
-        ingress: [{ from: [{ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['ops'] }] } }] }],
+        ingress: [
+          {
+            from: [
+              { namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['ops'] }] } },
+            ],
+          },
+        ],
       }),
     ],
     expect: [
@@ -116,7 +122,12 @@ const CASES: Case[] = [
   },
   {
     name: 'allow by port range',
-    policies: [mnp('range', { podSelector: DB, ingress: [{ ports: [{ protocol: 'TCP', port: 5000, endPort: 5500 }] }] })],
+    policies: [
+      mnp('range', {
+        podSelector: DB,
+        ingress: [{ ports: [{ protocol: 'TCP', port: 5000, endPort: 5500 }] }],
+      }),
+    ],
     expect: [
       ['p1', 'p2', 'tcp', 5432, true],
       ['p1', 'p2', 'tcp', 8080, false],
@@ -206,7 +217,10 @@ e2e('policy engine: table-driven cases over real ping, TCP and UDP', async (t) =
 
     if (c.name.startsWith('allow by pod label')) {
       // A malformed policy is refused whole; the ruleset in place stays.
-      const bad = mnp('bad', { podSelector: DB, ingress: [{ from: [{ ipBlock: { cidr: '10.77.0.0/33' } }] }] });
+      const bad = mnp('bad', {
+        podSelector: DB,
+        ingress: [{ from: [{ ipBlock: { cidr: '10.77.0.0/33' } }] }],
+      });
       const err = t.throws(() => compile(view([...c.policies, bad])), { instanceOf: PolicyError });
       t.is(err?.field, 'spec.ingress[0].from[0].ipBlock.cidr');
       t.true(await reach(pods, ['p1', 'p2', 'tcp', 5432, true]), 'previous ruleset still in place');
@@ -216,6 +230,11 @@ e2e('policy engine: table-driven cases over real ping, TCP and UDP', async (t) =
   const drops = (await engine.drops()).get('pay');
   t.true((drops?.policy ?? 0) > 0, 'policy drops counted');
   t.true((drops?.isolation ?? 0) > 0, 'isolation drops counted');
-  t.true(Math.max(...applyMs) < 2000, `every update enforced within 2 s (slowest ${Math.max(...applyMs)} ms)`);
-  t.log(`update → enforced: ${applyMs.map((m) => m.toFixed(0)).join(', ')} ms; drops ${JSON.stringify(drops)}`);
+  t.true(
+    Math.max(...applyMs) < 2000,
+    `every update enforced within 2 s (slowest ${Math.max(...applyMs)} ms)`,
+  );
+  t.log(
+    `update → enforced: ${applyMs.map((m) => m.toFixed(0)).join(', ')} ms; drops ${JSON.stringify(drops)}`,
+  );
 });

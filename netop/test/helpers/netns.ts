@@ -80,5 +80,9 @@ export async function vethInto(
     `link set ${tmp} netns ${inner.name}`,
     `link set ${outerName} up`,
   ]);
-  await inner.ip([`link set ${tmp} name ${ifname}`, `addr add ${cidr} dev ${ifname}`, `link set ${ifname} up`]);
+  await inner.ip([
+    `link set ${tmp} name ${ifname}`,
+    `addr add ${cidr} dev ${ifname}`,
+    `link set ${ifname} up`,
+  ]);
 }
