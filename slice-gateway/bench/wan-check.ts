@@ -9,6 +9,7 @@
  *   counters. It runs apart from the measured runs because capturing costs CPU.
  */
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProcessTable } from '../../lab/process.ts';
 import { run } from '../../lib/exec.ts';
 import { nftApply, nftListJson } from '../../lib/net/nft.ts';
@@ -23,6 +24,7 @@ export interface WanCounts {
 }
 
 const TABLE = 'sngb';
+const FLUSH_MS = 1500;
 const FILTERS: Record<keyof WanCounts, string> = {
   packets: 'ip',
   over: `ip and ip[2:2] > ${WAN_MTU}`,
@@ -70,7 +72,7 @@ export async function captureWan(
   const file = join(dir, `${id}.pcap`);
   procs.start({
     id,
-    argv: ['tcpdump', '-i', 'wan0', '-n', '-s', '64', '-B', '16384', '-w', file],
+    argv: ['tcpdump', '-i', 'wan0', '-n', '-U', '-s', '64', '-B', '16384', '-w', file],
     netns: t.ns.gwB,
   });
   const log = procs.logPath(id);
@@ -82,6 +84,9 @@ export async function captureWan(
   );
   try {
     await during();
+    // tcpdump reads the kernel's capture ring in blocks retired after up to 1 s; a signal before
+    // then would lose the last block's packets.
+    await sleep(FLUSH_MS);
   } finally {
     await procs.stop(id);
   }
