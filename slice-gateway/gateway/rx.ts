@@ -1,19 +1,22 @@
 /**
  * WAN → TAP: one recvmmsg batch becomes at most one TAP write batch.
  *
- *   datagram ─type 4, session with native keys, not the first of its session in this batch?
+ *   datagram ─type 4 of a session with native keys, from the peer's known address, not the
+ *             first use of a session we answered, no renewal due?
  *       yes → gathered by session (no copy) → openBatch → expiry, counter limit, replay window
  *             (the Keypair's own) → forwarder (learn; to the TAP only) → TAP write batch
- *       no  → device.receive: handshakes, cookies, unknown indices, and the first transport
- *             datagram of each session per batch
+ *       no  → device.receive: handshakes, cookies, unknown indices, and the transport
+ *             datagrams that need the protocol's per-session work
  *
- * Why the first one goes through the Device: its receive path does the per-session work a
- * datagram triggers (roaming, promoting a responder's next session, flushing frames queued for
- * it, renewing an old session, keepalive timers) and its replay window is the one we use, so
- * that work is done by the protocol, once per batch, at the price of one TypeScript open. The
- * rest of the batch is opened natively in one call per session.
+ * What the protocol does for a transport datagram (receive.ts) and where it happens here: the
+ * replay window, keepalive and new-handshake timers are updated natively per batch (the same
+ * Keypair and Peer fields); roaming (a new source address), promoting a responder's next
+ * session (and flushing frames queued for it) and renewing an initiator's old session are
+ * rare, so those datagrams go through device.receive, at the price of one TypeScript open.
+ * A datagram sent to the Device is written to the TAP before the batch's native ones.
  */
 import {
+  ipv4ToU32,
   newOpened,
   OPEN_STATUS,
   openBatch,
@@ -23,7 +26,7 @@ import {
   type Datagrams,
   type Opened,
 } from '../../native/index.ts';
-import { constants, type Action, type Peer } from '../protocol/index.ts';
+import { constants, type Action, type Endpoint, type Peer } from '../protocol/index.ts';
 import type { Wiring } from './datapath.ts';
 import { ETHER_HEADER } from './mtu.ts';
 
@@ -75,11 +78,12 @@ export class Receiver {
       let peer: string | undefined;
       if (len >= constants.TRANSPORT_MIN_LEN && batch.buf[off] === MSG_TRANSPORT) {
         const index = receiverIndexOf(batch, i);
-        if (this.seen.has(index) && sessions.receiving(index)) {
+        const s = sessions.receiving(index);
+        if (s && this.routine(s.peer, s.kp, batch.addrs[i]!, batch.ports[i]!, now)) {
           this.native[i] = index;
+          this.seen.add(index);
           continue;
         }
-        this.seen.add(index);
         const e = device.index.get(index);
         if (e?.kind === 'keypair') {
           peer = e.peer.id;
@@ -122,7 +126,7 @@ export class Receiver {
     const { drops, forwarder } = this.w;
     if (n === 0) return outPos;
     if (!s) {
-      // The batch's first datagram of this session retired it (a rekey completed).
+      // A datagram the Device handled in this batch retired it (a rekey completed).
       drops.inc('unknown_index', n);
       return outPos;
     }
@@ -176,6 +180,15 @@ export class Receiver {
     return outPos + bytes;
   }
 
+  /** Whether the protocol has nothing to do for this datagram beyond what openSession does. */
+  private routine(peer: Peer, kp: Keypair, addr: number, port: number, now: number): boolean {
+    const e = peer.endpoint;
+    if (kp === peer.next || !e || e.port !== port || endpointAddress(e) !== addr) return false;
+    if (kp !== peer.current || !kp.isInitiator || peer.pending) return true;
+    const { rejectAfterTime, keepaliveTimeout, rekeyTimeout } = this.w.device.timers;
+    return now - kp.createdAt < rejectAfterTime - keepaliveTimeout - rekeyTimeout;
+  }
+
   private ensure(batch: Datagrams): void {
     const items = batch.offsets.length;
     if (this.native.length >= items) return;
@@ -194,6 +207,18 @@ export class Receiver {
       count: 0,
     };
   }
+}
+
+const addresses = new WeakMap<Endpoint, number>();
+
+/** The uint32 form of an endpoint's address; endpoints are replaced, never changed, on roaming. */
+function endpointAddress(e: Endpoint): number {
+  let a = addresses.get(e);
+  if (a === undefined) {
+    a = ipv4ToU32(e.address);
+    addresses.set(e, a);
+  }
+  return a;
 }
 
 /** Whether the Device accepted the datagram whose actions start at `start`: it dropped nothing. */

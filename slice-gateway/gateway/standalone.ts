@@ -6,7 +6,7 @@
  *
  * Prints one JSON line on stdout when traffic can flow: {"ready":true,"publicKey","port"}.
  * With --status, rewrites that file (atomically) every 200 ms and at exit with
- * {"peers": peerStatus(), "drops": drops()}. Logs (JSON lines) go to stderr. Exit codes:
+ * {"peers": peerStatus(), "drops": drops(), "io": io()}. Logs (JSON lines) go to stderr. Exit codes:
  * 0 after a signal, 2 for a bad config or command line (the message names the field), 1 for
  * anything else.
  */
@@ -51,7 +51,7 @@ function readConfig(): { config: ReturnType<typeof parseConfig>; status?: string
 }
 
 function writeStatus(gw: RunningGateway, path: string): void {
-  writeFileSync(`${path}.tmp`, JSON.stringify({ peers: gw.peerStatus(), drops: gw.drops() }));
+  writeFileSync(`${path}.tmp`, JSON.stringify({ peers: gw.peerStatus(), drops: gw.drops(), io: gw.io() }));
   renameSync(`${path}.tmp`, path);
 }
 

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, runRaw, toolEnv, type RunResult } from '../../../../lib/exec.ts';
 import { generateKeyPair, type Timers, type TransportCipher } from '../../../protocol/index.ts';
-import type { PeerStatus } from '../../gateway.ts';
+import type { GatewayIo, PeerStatus } from '../../gateway.ts';
 
 export const GW_PORT = 51820;
 export const SLICE_MTU = 1400;
@@ -57,6 +57,7 @@ export interface TopologyOptions {
 export interface GatewayState {
   peers: PeerStatus[];
   drops: Record<string, number>;
+  io: GatewayIo;
 }
 
 export class Topology {
