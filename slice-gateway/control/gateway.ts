@@ -168,7 +168,9 @@ export class GatewayProcess {
     } finally {
       await this.stopTunnel(tunnel);
       this.leading = false;
-      await this.publish(false);
+      // Not awaited: the Lease is released only after this returns, and a status write can take
+      // seconds on a loaded API server; the standby must not wait for it.
+      void this.publish(false);
     }
   }
 

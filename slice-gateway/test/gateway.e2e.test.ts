@@ -83,7 +83,14 @@ test.before(async (t) => {
 });
 
 test.after.always(async (t) => {
-  await (t.context.lab as Lab | undefined)?.down();
+  const lab = t.context.lab as Lab | undefined;
+  // The lab's logs go with it: keep the gateways' where SLICENET_TEST_LOGS points.
+  const keep = process.env.SLICENET_TEST_LOGS;
+  if (lab && keep)
+    for (const c of CLUSTERS)
+      for (const p of await gatewayPods(lab, c, SLICE).catch(() => []))
+        writeFileSync(join(keep, `${c}-${p.node}-${p.name}.log`), gatewayLog(lab, c, p));
+  await lab?.down();
 });
 
 async function createPod(lab: Lab, cluster: string, name: string, command: string[]): Promise<void> {
