@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ArpTable, arpReply } from '../arp.ts';
-import { Forwarder, LOCAL } from '../forwarder.ts';
+import { Forwarder, LOCAL, type TapDecision } from '../forwarder.ts';
 import { macAt, parseMac, writeMac } from '../mac.ts';
 
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
@@ -120,14 +120,14 @@ test('ARP for a known slice address behind a peer is answered locally with its M
 
 test('ARP the table cannot or must not answer floods, or stays local', (t) => {
   const fw = new Forwarder({ arp });
-  const cases: [string, Buffer, string][] = [
+  const cases: [string, Buffer, TapDecision['kind']][] = [
     ['an unknown address', arpRequest(A, '10.0.0.1', '10.0.0.9'), 'flood'],
     ['a probe (sender 0.0.0.0)', arpRequest(A, '0.0.0.0', '10.0.0.2'), 'flood'],
     ['gratuitous ARP', arpRequest(B, '10.0.0.2', '10.0.0.2'), 'flood'],
     ['a host asking for its own address', arpRequest(C, '10.0.0.1', '10.0.0.3'), 'flood'],
     ['a truncated request', arpRequest(A, '10.0.0.1', '10.0.0.2').subarray(0, 41), 'flood'],
   ];
-  for (const [name, f, kind] of cases) t.is<string>(fw.fromTap(f, 0, f.length, 0).kind, kind, name);
+  for (const [name, f, kind] of cases) t.is(fw.fromTap(f, 0, f.length, 0).kind, kind, name);
   const local = frame(BROADCAST, B);
   fw.fromTap(local, 0, local.length, 0);
   const req = arpRequest(A, '10.0.0.1', '10.0.0.2');
