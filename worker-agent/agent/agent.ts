@@ -128,9 +128,10 @@ export async function runAgent(cfg: AgentConfig, log: Logger, signal: AbortSigna
       );
     }
     const sweep = async (): Promise<void> => {
+      // One listing, not one `ip` per attachment: this runs every 30 s on every node.
+      const present = new Set((await ipJson<IpLink>(['link', 'show'])).map((l) => l.ifname));
       for (const a of attachments.list()) {
-        const [veth] = await ipJson<IpLink>(['link', 'show', 'dev', a.hostIfname]);
-        if (Backend.isStale(a, !!veth)) {
+        if (Backend.isStale(a, present.has(a.hostIfname))) {
           log.info('freeing an attachment whose pod is gone', {
             pod: `${a.podNamespace}/${a.podName}`,
             ip: a.ip,

@@ -7,13 +7,25 @@
  *
  * Changes for one slice are serialized with attach (`lock`), so a bridge is never removed
  * between an attachment being recorded and its veth being plugged in.
+ *
+ * Checking the links costs four processes (`ip`, `ip`, `ip -batch`, `bridge`), and every
+ * ADD of a slice waits its turn for it: on a node attaching 25 pods at once that queue was
+ * most of the agent's ADD time. So ADD skips the check when the links are the ones this
+ * process last made (`ensured`); the work-queue reconcile always checks the kernel and
+ * refreshes that memory, and removing the links clears it.
  */
 import type { V1Node } from '@kubernetes/client-node';
 import type { Slice, SliceIPBlock } from '../../controller/api/types.ts';
 import type { Informer } from '../../lib/kube/informer.ts';
 import type { Logger } from '../../lib/log.ts';
 import { KeyedSerializer } from '../../lib/serial.ts';
-import { ensureSliceLinks, listSliceVnis, podPorts, removeSliceLinks } from '../dataplane/bridge.ts';
+import {
+  ensureSliceLinks,
+  listSliceVnis,
+  podPorts,
+  removeSliceLinks,
+  type SliceLinks,
+} from '../dataplane/bridge.ts';
 import type { AttachmentStore } from './attachments.ts';
 
 export interface LinkSources {
@@ -29,6 +41,8 @@ export interface LinkSources {
 
 export class SliceLinksReconciler {
   readonly lock = new KeyedSerializer();
+  /** VNI → the desired links (as JSON) that ensureSliceLinks last made here. */
+  private readonly ensured = new Map<number, string>();
 
   constructor(private readonly s: LinkSources) {}
 
@@ -37,13 +51,14 @@ export class SliceLinksReconciler {
     this.lock.run(slice, async () => {
       const obj = this.s.slices.get(slice);
       if (!obj) return; // its links are strays now, removed by removeStrays
-      if (this.needed(obj)) await ensureSliceLinks(this.desired(obj));
+      if (this.needed(obj)) await this.ensure(this.desired(obj));
       else if ((await listSliceVnis()).includes(obj.spec.vni)) await this.removeIfUnused(obj.spec.vni);
     });
 
   /** Links made before a pod of `slice` is attached; call under `lock`. */
   async ensureFor(slice: Slice): Promise<void> {
-    await ensureSliceLinks(this.desired(slice));
+    const want = this.desired(slice);
+    if (this.ensured.get(want.vni) !== JSON.stringify(want)) await this.ensure(want);
   }
 
   /** Removes links of VNIs no known slice needs (a slice deleted while the agent was down). */
@@ -57,6 +72,12 @@ export class SliceLinksReconciler {
     for (const vni of await listSliceVnis()) if (!needed.has(vni)) await this.removeIfUnused(vni);
   }
 
+  private async ensure(want: SliceLinks): Promise<void> {
+    this.ensured.delete(want.vni);
+    await ensureSliceLinks(want);
+    this.ensured.set(want.vni, JSON.stringify(want));
+  }
+
   private needed(slice: Slice): boolean {
     const name = slice.metadata.name;
     return (
@@ -65,7 +86,7 @@ export class SliceLinksReconciler {
     );
   }
 
-  private desired(slice: Slice): { vni: number; mtu: number; localIp: string; remotes: string[] } {
+  private desired(slice: Slice): SliceLinks {
     const name = slice.metadata.name;
     const carriers = new Set<string>();
     for (const b of this.s.blocks.list()) if (b.spec.slice === name) carriers.add(b.spec.node);
@@ -81,6 +102,7 @@ export class SliceLinksReconciler {
   private async removeIfUnused(vni: number): Promise<void> {
     // A pod port still on the bridge belongs to an attachment a DEL has not reached yet.
     if ((await podPorts(vni)).length > 0) return;
+    this.ensured.delete(vni);
     await removeSliceLinks(vni);
     this.s.log.info('slice links removed', { vni });
   }
