@@ -31,22 +31,21 @@ for (const [argv, says] of BAD)
   });
 
 test('qosOnNode: slices with qos whose gateway runs on this node', (t) => {
-  const slice = (name: string, node: string, qos?: Slice['spec']['qos']): Slice =>
-    ({
-      apiVersion: 'slicenet.dev/v1alpha1',
-      kind: 'Slice',
-      metadata: { name },
-      spec: {
-        cluster: 'c',
-        subnet: '10.1.0.0/16',
-        block: '10.1.0.0/20',
-        vni: 1,
-        mtu: 1400,
-        qos,
-        gateway: { cipher: 'aes-256-gcm', replicas: 1, port: 7000 + name.length },
-      },
-      status: { gateways: [{ name: `gw-${name}`, node }] },
-    });
+  const slice = (name: string, node: string, qos?: Slice['spec']['qos']): Slice => ({
+    apiVersion: 'slicenet.dev/v1alpha1',
+    kind: 'Slice',
+    metadata: { name },
+    spec: {
+      cluster: 'c',
+      subnet: '10.1.0.0/16',
+      block: '10.1.0.0/20',
+      vni: 1,
+      mtu: 1400,
+      qos,
+      gateway: { cipher: 'aes-256-gcm', replicas: 1, port: 7000 + name.length },
+    },
+    status: { gateways: [{ name: `gw-${name}`, node }] },
+  });
   const got = qosOnNode(
     [
       slice('gold', 'n1', { guaranteedKbps: 100, ceilingKbps: 200, priority: 1, dscp: 'EF' }),
