@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { run, runRaw } from '../../lib/exec.ts';
 import { waitFor } from '../../lib/wait.ts';
 import type { ImportedService } from '../records.ts';
+import { ensureDig } from './helpers/tools.ts';
+
+test.before(() => ensureDig());
 
 const main = join(import.meta.dirname, '..', 'main.ts');
 

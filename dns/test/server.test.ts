@@ -13,6 +13,7 @@ import { waitFor } from '../../lib/wait.ts';
 import { DnsMetrics } from '../metrics.ts';
 import { RecordStore, type ImportedService } from '../records.ts';
 import { DnsServer } from '../server.ts';
+import { ensureDig } from './helpers/tools.ts';
 
 const quiet: Logger = {
   info: () => undefined,
@@ -45,6 +46,8 @@ const services = (ready: boolean[]): ImportedService[] => [
     })),
   },
 ];
+
+test.before(() => ensureDig());
 
 test.beforeEach(async (t) => {
   const registry = new Registry();
