@@ -37,11 +37,13 @@ export function rollup(input: RollupInput): { status: SliceConfigStatus; changed
   const { sc, vni, assignments, missing, workerSlices } = input;
   const clusters: SliceClusterStatus[] = assignments.map((a) => {
     const ws = missing.has(a.name) ? undefined : workerSlices.get(a.name);
+    const active = ws?.status?.gateways?.find((g) => g.active);
     return {
       name: a.name,
       subnet: a.subnet,
       phase: phaseOf(ws),
       endpoints: ws?.status?.endpoints?.length ?? 0,
+      ...(active?.peers ? { gatewaysConnected: active.peers.filter((p) => p.connected).length } : {}),
     };
   });
   const notReady = clusters.filter((c) => c.phase !== 'Ready').map((c) => c.name);

@@ -4,6 +4,7 @@
  */
 import test from 'ava';
 import type { Slice } from '../../../controller/api/types.ts';
+import { rollup } from '../../../controller/hub/rollup.ts';
 import { reportedGateways } from '../../../controller/worker/gateway-status.ts';
 import { gatewayDeployment } from '../../../controller/worker/gateways.ts';
 import { loadGatewayConfig } from '../config.ts';
@@ -262,4 +263,44 @@ test('the gateway Deployment: host network, gateway nodes, one per node, owned b
     spec.containers[0]!.ports!.map((p) => `${p.containerPort}/${p.protocol}`),
     ['51820/UDP', '51820/TCP'],
   );
+});
+
+test("the hub's roll-up counts the active gateway's connected peers", (t) => {
+  const ws = {
+    apiVersion: 'slicenet.dev/v1alpha1',
+    kind: 'WorkerSlice',
+    metadata: { name: 'gw', generation: 1 },
+    spec: slice().spec,
+    status: {
+      observedGeneration: 1,
+      gateways: reportedGateways(
+        [
+          {
+            name: 'a',
+            address: '198.18.1.11:1',
+            publicKey: KEY,
+            active: true,
+            peers: [
+              { cluster: 'c2', connected: true },
+              { cluster: 'c3', connected: false },
+            ],
+          },
+        ],
+        { name: 'x', publicKey: KEY },
+      ),
+    },
+  } as const;
+  const r = rollup({
+    sc: {
+      apiVersion: 'slicenet.dev/v1alpha1',
+      kind: 'SliceConfig',
+      metadata: { name: 'gw', namespace: 'slicenet-system', generation: 1 },
+      spec: { subnet: '10.91.0.0/16' },
+    },
+    vni: 4096,
+    assignments: [{ name: 'c1', subnet: '10.91.0.0/18' }],
+    missing: new Map(),
+    workerSlices: new Map([['c1', ws]]),
+  });
+  t.is(r.status.clusters?.[0]?.gatewaysConnected, 1);
 });
