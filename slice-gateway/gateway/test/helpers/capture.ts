@@ -41,6 +41,9 @@ export class Capture {
         iface,
         '-n',
         '-U',
+        // Else libpcap hands packets over in blocks up to a second late, and those still in the
+        // ring when tcpdump is stopped are never written.
+        '--immediate-mode',
         '-B',
         '16384',
         '-s',
