@@ -11,9 +11,10 @@ import { get } from './commands/get.ts';
 import { join } from './commands/join.ts';
 import { leave } from './commands/leave.ts';
 import { register } from './commands/register.ts';
+import { status } from './commands/status.ts';
 import { EXIT, UsageError, exitCodeOf } from './errors.ts';
 
-const COMMANDS: Command[] = [create, get, describe, del, join, leave, register];
+const COMMANDS: Command[] = [create, get, describe, status, del, join, leave, register];
 
 const GLOBAL_HELP = `Global flags (every command):
   --kubeconfig FILE      kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config)

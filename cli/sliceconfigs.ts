@@ -1,6 +1,8 @@
 /** Reading and writing SliceConfigs on the hub, for the commands that manage slices. */
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { GROUP, VERSION, resources, type SliceConfig } from '../controller/api/types.ts';
+import { SLICE_LABEL } from '../controller/api/names.ts';
+import { GROUP, VERSION, resources, type SliceConfig, type WorkerSlice } from '../controller/api/types.ts';
+import { OWNER_NAMESPACE_LABEL } from '../controller/hub/desired.ts';
 import type { Kube } from './kube.ts';
 
 const plural = resources.SliceConfig.plural;
@@ -44,6 +46,19 @@ export class SliceConfigs {
         items: SliceConfig[];
       };
       return r.items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    });
+  }
+
+  /** The slice's WorkerSlices (one per member cluster), with the status each worker reports. */
+  workerSlices(name: string): Promise<WorkerSlice[]> {
+    return this.kube.call(`the WorkerSlices of ${this.what(name)}`, async () => {
+      const r = (await this.api.listClusterCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: resources.WorkerSlice.plural,
+        labelSelector: `${SLICE_LABEL}=${name},${OWNER_NAMESPACE_LABEL}=${this.namespace}`,
+      })) as { items: WorkerSlice[] };
+      return r.items.sort((a, b) => a.spec.cluster.localeCompare(b.spec.cluster));
     });
   }
 

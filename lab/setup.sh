@@ -22,7 +22,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 install_packages() {
   local wanted=(containernetworking-plugins iproute2 nftables openssl iperf3 tcpdump
-    iputils-ping netcat-openbsd procps util-linux ca-certificates build-essential python3)
+    iputils-ping netcat-openbsd procps util-linux ca-certificates build-essential python3
+    openvpn ethtool dnsutils dnsmasq-base)
   local missing=()
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
