@@ -20,7 +20,7 @@
  * set lookup per direction whatever the number of pods, policies and rules.
  */
 import type { NamespaceRule, Slice } from '../../controller/api/types.ts';
-import { formatCidr, mustParseCidr, parseIp } from '../../lib/net/cidr.ts';
+import { formatCidr, mustParseCidr, parseCidr } from '../../lib/net/cidr.ts';
 import { disjointBoxes, type Box } from './boxes.ts';
 import type { Labels } from './selectors.ts';
 import type { MultiNetworkPolicy } from './types.ts';
@@ -77,29 +77,36 @@ export function compile(v: SliceView): Ruleset {
     .sort((a, b) => key(a).localeCompare(key(b)))
     .map((p) => normalizePolicy(p));
   const nsLabels = (ns: string): Labels => ({ ...v.namespaceLabels(ns), [METADATA_NAME]: ns });
-  const local = v.endpoints.filter((e) => e.cluster === v.cluster);
+  // An endpoint whose address is not IPv4 (a bad status entry) can be neither subject nor peer.
+  const endpoints: Addressed[] = v.endpoints.flatMap((e) => {
+    const c = parseCidr(`${e.ip}/32`);
+    return typeof c === 'string' ? [] : [{ ...e, addr: c.address }];
+  });
+  const local = endpoints.filter((e) => e.cluster === v.cluster);
   const ruleset: Ruleset = {
     slice: v.slice,
     subnet: formatCidr(mustParseCidr(v.subnet)),
-    egress: groups(local, policies, 'egress', v.endpoints, nsLabels),
-    ingress: groups(local, policies, 'ingress', v.endpoints, nsLabels),
+    egress: groups(local, policies, 'egress', endpoints, nsLabels),
+    ingress: groups(local, policies, 'ingress', endpoints, nsLabels),
     policies: policies.map((p) => p.key),
   };
   if (v.isolation.enabled)
     ruleset.members = unique(
-      v.endpoints.filter((e) => v.isolation.allowed(e.cluster, e.namespace)).map((e) => e.ip),
+      endpoints.filter((e) => v.isolation.allowed(e.cluster, e.namespace)).map((e) => e.ip),
     );
   return ruleset;
 }
+
+type Addressed = SliceEndpoint & { addr: number };
 
 const key = (p: MultiNetworkPolicy): string => `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
 const unique = (xs: string[]): string[] => [...new Set(xs)].sort();
 
 function groups(
-  local: SliceEndpoint[],
+  local: Addressed[],
   policies: Policy[],
   dir: 'ingress' | 'egress',
-  all: SliceEndpoint[],
+  all: Addressed[],
   nsLabels: (ns: string) => Labels,
 ): Group[] {
   const byPolicies = new Map<string, { members: string[]; policies: Policy[] }>();
@@ -117,7 +124,7 @@ function groups(
   }));
 }
 
-function boxes(r: Rule, p: Policy, all: SliceEndpoint[], nsLabels: (ns: string) => Labels): Box[] {
+function boxes(r: Rule, p: Policy, all: Addressed[], nsLabels: (ns: string) => Labels): Box[] {
   const addrs: Range[] = r.peers
     ? r.peers.flatMap((peer) => {
         if (peer.kind === 'block') return peer.ranges;
@@ -127,7 +134,7 @@ function boxes(r: Rule, p: Policy, all: SliceEndpoint[], nsLabels: (ns: string) 
               (peer.namespaces ? peer.namespaces(nsLabels(e.namespace)) : e.namespace === p.namespace) &&
               peer.pods(e.labels),
           )
-          .map((e): Range => [parseIp(e.ip), parseIp(e.ip)]);
+          .map((e): Range => [e.addr, e.addr]);
       })
     : [ANY_ADDRESS];
   return addrs.flatMap((addr) => r.ports.map((pm) => ({ addr, proto: pm.proto, port: pm.port })));
