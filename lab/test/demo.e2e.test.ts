@@ -8,6 +8,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Lab } from '../lab.ts';
 import { leftovers, NOTHING, testLabName } from './leftovers.ts';
+import type { SliceReport } from '../../cli/commands/status.ts';
+import { cli as kubectlSlice } from '../../cli/test/run.ts';
 
 const cli = join(import.meta.dirname, '..', 'cli.ts');
 
@@ -31,6 +33,34 @@ test('lab up --demo: Slicenet installed, a slice across two clusters, every pod 
   t.regex(stdout, /iperf3 c1\/demo-a → c2\/demo-a over slice0, 3 s: [\d.]+ Gbit\/s/);
   t.regex(stdout, /slice demo: every pod reaches every other over slice0/);
   t.regex(stdout, /take it down: npm run lab:down/);
+
+  // What a user types next: the slice's tunnels, from the hub and the members' own Slices.
+  const status = await kubectlSlice([
+    'status',
+    'demo',
+    '-o',
+    'json',
+    '--kubeconfig',
+    Lab.open(name).paths.kubeconfig,
+    '--context',
+    'c1',
+  ]);
+  t.is(status.code, 0, status.stderr);
+  const report = JSON.parse(status.stdout) as SliceReport;
+  t.deepEqual(
+    report.clusters.map((c) => [
+      c.cluster,
+      c.peers.map((p) => `${p.cluster}:${p.connected ? 'up' : 'down'}`),
+    ]),
+    [
+      ['c1', ['c2:up']],
+      ['c2', ['c1:up']],
+    ],
+  );
+  t.true(
+    report.clusters.every((c) => c.peers.every((p) => (p.txBytes ?? 0) > 0)),
+    'bytes from the members',
+  );
 
   await Lab.down(name);
   t.deepEqual(leftovers(name), NOTHING);
