@@ -107,9 +107,8 @@ export class GatewayMetrics {
   /** One poll's samples: an RTT is observed once per handshake, which is when it is measured. */
   sample(peers: readonly TunnelPeerStatus[]): void {
     for (const p of peers) {
-      const seen = this.handshakes.get(p.cluster);
+      if (p.rttMs === undefined || this.handshakes.get(p.cluster) === p.handshakes) continue;
       this.handshakes.set(p.cluster, p.handshakes);
-      if (p.rttMs === undefined || seen === p.handshakes) continue;
       this.rtt.observe({ slice: this.slice, peer_cluster: p.cluster }, p.rttMs / 1000);
     }
   }

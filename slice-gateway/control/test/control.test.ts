@@ -3,6 +3,7 @@
  * silence judgement, events, what the worker forwards to the hub and the Deployment it makes.
  */
 import test from 'ava';
+import { Registry } from 'prom-client';
 import type { Slice } from '../../../controller/api/types.ts';
 import { rollup } from '../../../controller/hub/rollup.ts';
 import { reportedGateways } from '../../../controller/worker/gateway-status.ts';
@@ -11,6 +12,7 @@ import { loadGatewayConfig } from '../config.ts';
 import { PeerEvents } from '../events.ts';
 import { PeerHealth, SILENCE_MS } from '../health.ts';
 import { parseKey } from '../keys.ts';
+import { GatewayMetrics } from '../metrics.ts';
 import { connectedKey, gatewayEntry, tunnelPeers, tunnelSettingsKey } from '../peers.ts';
 import type { TunnelPeerStatus } from '../tunnel.ts';
 
@@ -303,4 +305,27 @@ test("the hub's roll-up counts the active gateway's connected peers", (t) => {
     workerSlices: new Map([['c1', ws]]),
   });
   t.is(r.status.clusters?.[0]?.gatewaysConnected, 1);
+});
+
+test('metrics: one RTT sample per handshake, once the data path has measured it', async (t) => {
+  const registry = new Registry();
+  const m = new GatewayMetrics(registry, 'gw');
+  let status: TunnelPeerStatus[] = [peer({ handshakes: 1 })];
+  m.attach({
+    setPeers: () => undefined,
+    peerStatus: () => status,
+    drops: () => ({ replay: 2 }),
+    close: () => undefined,
+  });
+  m.sample(status);
+  status = [peer({ handshakes: 1, rttMs: 0.4, txBytes: 7 })];
+  m.sample(status);
+  m.sample(status);
+  status = [peer({ handshakes: 2, rttMs: 0.5, txBytes: 7 })];
+  m.sample(status);
+  const text = await registry.metrics();
+  t.regex(text, /slicenet_gateway_rtt_seconds_count\{slice="gw",peer_cluster="c2"\} 2/);
+  t.regex(text, /slicenet_gateway_bytes_total\{slice="gw",peer_cluster="c2",direction="tx"\} 7/);
+  t.regex(text, /slicenet_gateway_drops_total\{slice="gw",reason="replay"\} 2/);
+  t.regex(text, /slicenet_gateway_active\{slice="gw"\} 1/);
 });
