@@ -53,7 +53,10 @@ export class PeerStats {
   sessionStarted(peer: string, isInitiator: boolean, now: number): void {
     const e = this.get(peer) as Entry;
     e.handshakes++;
-    if (isInitiator && e.initiatedAt !== undefined) e.rttMs = now - e.initiatedAt;
+    if (!isInitiator || e.initiatedAt === undefined) return;
+    // Only our own handshake's completion ends the clock: when both sides initiate at once, the
+    // peer's session (installed as responder) arrives first and ours completes after.
+    e.rttMs = now - e.initiatedAt;
     e.initiatedAt = undefined;
   }
 
