@@ -3,7 +3,7 @@
  *
  *   every cluster   CRDs, namespace slicenet-system, the webhook (pod NIC injection; on the hub
  *                   also SliceConfig validation), a worker pulling from the hub with the
- *                   credential `kubectl slice register` made for it, an agent per node, and the
+ *                   credential `kubectl slice register` made for it, an agent and netop per node, and the
  *                   label `slicenet.dev/gateway=true` on the nodes that may run gateways
  *   the hub         the hub controller, and each member registered as a Cluster
  *
@@ -18,6 +18,7 @@ import { registerCluster } from '../controller/registration.ts';
 import { SYSTEM_NAMESPACE } from '../controller/api/names.ts';
 import { startLabWebhook } from '../webhooks/lab.ts';
 import { startLabAgent, waitLabAgentReady } from '../worker-agent/lab.ts';
+import { startLabNetop, waitLabNetopReady } from '../netop/lab.ts';
 import type { Lab } from './lab.ts';
 
 const repo = join(import.meta.dirname, '..');
@@ -67,10 +68,11 @@ export async function installSlicenet(lab: Lab, o: InstallOptions = {}): Promise
     writeFileSync(hubKubeconfigs[c], kubeconfig, { mode: 0o600 });
   }
 
-  say('starting webhooks, workers and agents');
+  say('starting webhooks, workers, agents and netop');
   for (const c of clusters) startLabWorker(lab, { cluster: c, hubKubeconfig: hubKubeconfigs[c]! });
   const nodes = lab.plan.clusters.flatMap((c) => c.nodes.map((n) => n.name));
   for (const n of nodes) startLabAgent(lab, n);
+  for (const n of nodes) startLabNetop(lab, n);
   await Promise.all(clusters.map((c) => startLabWebhook(lab, c, { namespace: SYSTEM_NAMESPACE })));
 
   const perCluster = o.gatewayNodes ?? 2;
@@ -80,6 +82,9 @@ export async function installSlicenet(lab: Lab, o: InstallOptions = {}): Promise
       await lab.kubectl(c.name, ['label', 'node', ...names, `${GATEWAY_NODE_LABEL}=true`, '--overwrite']);
   }
   await Promise.all(nodes.map((n) => waitLabAgentReady(lab, n)));
-  say(`Slicenet installed: hub ${hub}, ${clusters.length} member clusters, ${nodes.length} agents ready`);
+  await Promise.all(nodes.map((n) => waitLabNetopReady(lab, n, 120_000)));
+  say(
+    `Slicenet installed: hub ${hub}, ${clusters.length} member clusters, ${nodes.length} agents and netops ready`,
+  );
   return { hub, hubKubeconfigs };
 }

@@ -28,7 +28,7 @@ test('lab up --demo: Slicenet installed, a slice across two clusters, every pod 
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   clearTimeout(timer);
   t.is(code, 0, `lab up --demo failed:\n${stdout}\n${stderr.split('\n').slice(-30).join('\n')}`);
-  t.regex(stdout, /Slicenet installed: hub c1, 2 member clusters/);
+  t.regex(stdout, /Slicenet installed: hub c1, 2 member clusters, 4 agents and netops ready/);
   t.regex(stdout, /ping c1\/demo-a → c2\/demo-a \(other cluster\): ok/);
   t.regex(stdout, /iperf3 c1\/demo-a → c2\/demo-a over slice0, 3 s: [\d.]+ Gbit\/s/);
   t.regex(stdout, /slice demo: every pod reaches every other over slice0/);
