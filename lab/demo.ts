@@ -110,7 +110,9 @@ export async function runDemo(lab: Lab, print: (line: string) => void): Promise<
         JSON.stringify(sleeperPod(DEMO_NAMESPACE, p.name, p.node, 'lab-net1')),
       );
     }
-    const views = await Promise.all(pods.map((p) => waitRunning(lab, c.name, DEMO_NAMESPACE, p.name)));
+    const views = await Promise.all(
+      pods.map((p) => waitRunning(lab, c.name, DEMO_NAMESPACE, p.name, 180_000)),
+    );
     for (const [i, p] of pods.entries()) {
       const nics = views[i]!.networkStatus.map(
         (s) => `${s.interface ?? '?'}=${(s.ips ?? []).join(',')}`,

@@ -19,7 +19,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { resources, type Slice } from '../../controller/api/types.ts';
 import { customInformer, slicenet } from '../../controller/informers.ts';
-import { bridgeName } from '../../worker-agent/dataplane/names.ts';
+import { bridgeName, vxlanName } from '../../worker-agent/dataplane/names.ts';
 import { EventRecorder } from '../../lib/kube/events.ts';
 import type { Informer } from '../../lib/kube/informer.ts';
 import { LeaderElector } from '../../lib/kube/leader.ts';
@@ -194,6 +194,7 @@ export class GatewayProcess {
       },
     });
     this.metrics.attach(tunnel);
+    await this.forgetStaleLocations(vni);
     this.log.info('data path started', {
       ms: Math.round(performance.now() - started),
       port: gateway.port,
@@ -201,6 +202,24 @@ export class GatewayProcess {
       tap: tapName(vni),
     });
     return tunnel;
+  }
+
+  /**
+   * After a takeover, this node's bridge and VXLAN device still send the peer clusters' MACs
+   * to the node of the replica that died, where nothing carries them on: the learned entries
+   * would only age out in minutes. Flushing the learned (dynamic) ones makes the next frame
+   * flood, reach this TAP, and be learned here. The agent's static flood entries stay.
+   * Nodes other than the two gateway nodes keep theirs until they relearn (see issue 5 note).
+   */
+  private async forgetStaleLocations(vni: number): Promise<void> {
+    for (const argv of [
+      ['bridge', 'fdb', 'flush', 'dev', bridgeName(vni), 'brport', vxlanName(vni), 'dynamic'],
+      ['bridge', 'fdb', 'flush', 'dev', vxlanName(vni), 'self', 'dynamic'],
+    ]) {
+      const r = await runRaw(argv);
+      if (r.exitCode !== 0)
+        this.log.error('flushing learned forwarding entries failed', { argv, stderr: r.stderr });
+    }
   }
 
   private async stopTunnel(tunnel: Tunnel | undefined): Promise<void> {
