@@ -19,12 +19,10 @@ import { SYSTEM_NAMESPACE } from '../controller/api/names.ts';
 import { startLabWebhook } from '../webhooks/lab.ts';
 import { startLabAgent, waitLabAgentReady } from '../worker-agent/lab.ts';
 import { startLabNetop, waitLabNetopReady } from '../netop/lab.ts';
+import { labelGatewayNodes } from '../slice-gateway/lab.ts';
 import type { Lab } from './lab.ts';
 
 const repo = join(import.meta.dirname, '..');
-
-/** The node label that makes a node eligible to run slice gateways (SPEC §6). */
-export const GATEWAY_NODE_LABEL = 'slicenet.dev/gateway';
 
 export interface InstallOptions {
   /** The cluster whose API server is the hub (default: the first). */
@@ -76,11 +74,12 @@ export async function installSlicenet(lab: Lab, o: InstallOptions = {}): Promise
   await Promise.all(clusters.map((c) => startLabWebhook(lab, c, { namespace: SYSTEM_NAMESPACE })));
 
   const perCluster = o.gatewayNodes ?? 2;
-  for (const c of lab.plan.clusters) {
-    const names = c.nodes.slice(0, perCluster).map((n) => n.name);
-    if (names.length)
-      await lab.kubectl(c.name, ['label', 'node', ...names, `${GATEWAY_NODE_LABEL}=true`, '--overwrite']);
-  }
+  for (const c of lab.plan.clusters)
+    await labelGatewayNodes(
+      lab,
+      c.name,
+      c.nodes.slice(0, perCluster).map((n) => n.name),
+    );
   await Promise.all(nodes.map((n) => waitLabAgentReady(lab, n)));
   await Promise.all(nodes.map((n) => waitLabNetopReady(lab, n, 120_000)));
   say(
