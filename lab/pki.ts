@@ -4,7 +4,7 @@
  * apiserver authenticates (CN = user, O = groups). ECDSA P-256 keys: fast to generate and
  * accepted by every Kubernetes component, including service-account token signing.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../lib/exec.ts';
 
@@ -22,6 +22,12 @@ const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes
 
 export class ClusterPki {
   readonly ca: CertFiles;
+  /**
+   * Issuances in flight, by file name. Nodes are prepared concurrently and share client
+   * certificates (every node's Multus uses `multus`): two openssl runs writing the same pair
+   * would interleave into a key that does not match its certificate.
+   */
+  private readonly issuing = new Map<string, Promise<CertFiles>>();
 
   constructor(private readonly dir: string) {
     this.ca = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
@@ -67,9 +73,21 @@ export class ClusterPki {
     return this.issue(name, subject, ['extendedKeyUsage=clientAuth']);
   }
 
-  private async issue(name: string, subject: string, exts: string[]): Promise<CertFiles> {
+  private issue(name: string, subject: string, exts: string[]): Promise<CertFiles> {
+    let pending = this.issuing.get(name);
+    if (!pending) {
+      pending = this.issueOnce(name, subject, exts);
+      this.issuing.set(name, pending);
+    }
+    return pending;
+  }
+
+  /** Writes the pair under temporary names and renames them, key first, so a reader never
+   *  sees a certificate without its key. */
+  private async issueOnce(name: string, subject: string, exts: string[]): Promise<CertFiles> {
     const files = { cert: join(this.dir, `${name}.crt`), key: join(this.dir, `${name}.key`) };
     if (existsSync(files.cert)) return files;
+    const tmp = { cert: `${files.cert}.tmp`, key: `${files.key}.tmp` };
     await run([
       'openssl',
       'req',
@@ -82,9 +100,9 @@ export class ClusterPki {
       '-CAkey',
       this.ca.key,
       '-keyout',
-      files.key,
+      tmp.key,
       '-out',
-      files.cert,
+      tmp.cert,
       '-subj',
       subject,
       '-addext',
@@ -93,6 +111,8 @@ export class ClusterPki {
       'keyUsage=critical,digitalSignature,keyEncipherment',
       ...exts.flatMap((e) => ['-addext', e]),
     ]);
+    renameSync(tmp.key, files.key);
+    renameSync(tmp.cert, files.cert);
     return files;
   }
 }
