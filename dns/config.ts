@@ -17,8 +17,12 @@ export interface DnsConfig {
   zone: string;
   /** Seconds, for every record and for negative answers. */
   ttl: number;
-  /** A JSON file of imported services, re-read when it changes; empty: an empty zone. */
+  /** Where the records come from (see `source` below). */
+  source: RecordSource;
+  /** A JSON file of imported services, re-read when it changes (source `file`). */
   recordsFile: string;
+  /** The member cluster's kubeconfig (source `kube`); empty: in-cluster, else $KUBECONFIG. */
+  kubeconfig: string;
   probeHost: string;
   probePort: number;
   tcpMaxConnections: number;
@@ -28,6 +32,14 @@ export interface DnsConfig {
 }
 
 export const DEFAULT_DNS_PROBE_PORT = 8086;
+
+/**
+ * `kube`: ServiceImports and MCS EndpointSlices of the member cluster (kube-source.ts); `file`:
+ * `--records-file`; `none`: an empty zone. Default: `file` with a records file, else `kube` with
+ * `--kubeconfig` or inside a pod (KUBERNETES_SERVICE_HOST set), else `none`.
+ */
+export const SOURCES = ['kube', 'file', 'none'] as const;
+export type RecordSource = (typeof SOURCES)[number];
 
 export class ConfigError extends SlicenetError {
   constructor(flag: string, message: string) {
@@ -40,7 +52,9 @@ const FLAGS = {
   port: '53',
   zone: DEFAULT_ZONE,
   ttl: String(DEFAULT_TTL),
+  source: '',
   'records-file': '',
+  kubeconfig: '',
   'probe-host': '0.0.0.0',
   'probe-port': String(DEFAULT_DNS_PROBE_PORT),
   'tcp-max-connections': '256',
@@ -76,12 +90,32 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): DnsConfig {
   const zone = get('zone').toLowerCase().replace(/\.$/, '');
   if (!ZONE.test(zone) || zone.length > 200)
     throw new ConfigError('zone', `must be a domain name such as ${DEFAULT_ZONE}, not "${get('zone')}"`);
+  const recordsFile = get('records-file');
+  const kubeconfig = get('kubeconfig');
+  if (recordsFile && kubeconfig)
+    throw new ConfigError(
+      'records-file',
+      'and --kubeconfig exclude each other: records come from a file or a cluster',
+    );
+  let source = get('source') as RecordSource | '';
+  if (source === '')
+    source = recordsFile ? 'file' : kubeconfig || env.KUBERNETES_SERVICE_HOST ? 'kube' : 'none';
+  if (!SOURCES.includes(source))
+    throw new ConfigError('source', `must be one of ${SOURCES.join(', ')}, not "${source}"`);
+  if (source === 'file' && !recordsFile)
+    throw new ConfigError('records-file', 'is needed with --source file: the JSON file of imported services');
+  if (source !== 'file' && recordsFile)
+    throw new ConfigError('records-file', `is read only with --source file (the source is ${source})`);
+  if (source !== 'kube' && kubeconfig)
+    throw new ConfigError('kubeconfig', `is used only with --source kube (the source is ${source})`);
   return {
+    source,
+    kubeconfig,
     host: address('host'),
     port: int('port', 0, 65535, 'a port'),
     zone,
     ttl: int('ttl', 0, 3600, 'seconds'),
-    recordsFile: get('records-file'),
+    recordsFile,
     probeHost: address('probe-host'),
     probePort: int('probe-port', 0, 65535, 'a port'),
     tcpMaxConnections: int('tcp-max-connections', 1, 65536, 'a count'),

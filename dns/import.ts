@@ -9,6 +9,9 @@ import type { ImportedService, SliceEndpoint, SlicePort } from './records.ts';
 
 export const SERVICE_NAME_LABEL = 'multicluster.kubernetes.io/service-name';
 export const SOURCE_CLUSTER_LABEL = 'multicluster.kubernetes.io/source-cluster';
+/** The MCS API's group and version (crds/multicluster.x-k8s.io_*.yaml). */
+export const MCS_GROUP = 'multicluster.x-k8s.io';
+export const MCS_VERSION = 'v1alpha1';
 
 /** The fields of a ServiceImport (crds/multicluster.x-k8s.io_serviceimports.yaml) the zone uses. */
 export interface ServiceImportLike {
@@ -56,4 +59,25 @@ export function importedService(si: ServiceImportLike, slices: readonly V1Endpoi
     ports: si.spec?.ports ?? [],
     endpoints,
   };
+}
+
+/**
+ * Every ServiceImport with its endpoints: the whole zone input from two informers' caches.
+ * EndpointSlices are grouped once by namespace and service name, so a rebuild costs one pass
+ * over each list, not imports × slices.
+ */
+export function importedServices(
+  imports: readonly ServiceImportLike[],
+  slices: readonly V1EndpointSlice[],
+): ImportedService[] {
+  const byService = new Map<string, V1EndpointSlice[]>();
+  for (const slice of slices) {
+    const key = `${slice.metadata?.namespace ?? ''}/${slice.metadata?.labels?.[SERVICE_NAME_LABEL] ?? ''}`;
+    const group = byService.get(key);
+    if (group) group.push(slice);
+    else byService.set(key, [slice]);
+  }
+  return imports.map((si) =>
+    importedService(si, byService.get(`${si.metadata?.namespace ?? ''}/${si.metadata?.name ?? ''}`) ?? []),
+  );
 }

@@ -2,10 +2,13 @@
  * What one serving process runs: the record store, its source, the DNS sockets and their
  * metrics. main.ts runs it in-process (one worker) or in each cluster worker (supervisor.ts).
  */
+import { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
+import { loadKubeConfig } from '../lib/kube/client.ts';
 import type { Logger } from '../lib/log.ts';
 import type { DnsConfig } from './config.ts';
 import { FileSource } from './file-source.ts';
+import { KubeSource } from './kube-source.ts';
 import { DnsMetrics } from './metrics.ts';
 import { RecordStore } from './records.ts';
 import { DnsServer } from './server.ts';
@@ -15,7 +18,10 @@ export interface Serving {
   store: RecordStore;
 }
 
-/** Loads the records (throwing if the file cannot be read), then serves until `signal`. */
+/**
+ * Loads the records (throwing if the file cannot be read; for the API server, waiting until
+ * both lists arrive), then serves until `signal`.
+ */
 export async function serveDns(
   config: DnsConfig,
   registry: Registry,
@@ -24,7 +30,11 @@ export async function serveDns(
 ): Promise<Serving> {
   const store = new RecordStore({ zone: config.zone, ttl: config.ttl });
   const metrics = new DnsMetrics(registry, store);
-  if (config.recordsFile) {
+  if (config.source === 'kube') {
+    const kubeConfig = config.kubeconfig ? loadKubeConfig(config.kubeconfig) : defaultKubeConfig();
+    await new KubeSource({ kubeConfig, store, log }).start(signal);
+  }
+  if (config.source === 'file') {
     const source = new FileSource({
       path: config.recordsFile,
       store,
@@ -44,4 +54,11 @@ export async function serveDns(
   });
   await server.start(signal);
   return { server, store };
+}
+
+/** In a pod its service account, else $KUBECONFIG or ~/.kube/config, as kubectl reads them. */
+function defaultKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
 }

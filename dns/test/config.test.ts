@@ -8,7 +8,9 @@ test('defaults', (t) => {
     port: 53,
     zone: 'slice.local',
     ttl: 2,
+    source: 'none',
     recordsFile: '',
+    kubeconfig: '',
     probePort: 8086,
     tcpMaxConnections: 256,
     tcpIdleSeconds: 10,
@@ -27,7 +29,31 @@ test('flags win over SLICENET_DNS_* variables', (t) => {
   t.like(c, { port: 5353, zone: 'mesh.example', ttl: 7, workers: 3 });
 });
 
+test('the records source follows from the flags and the environment', (t) => {
+  t.is(loadConfig(['--records-file', '/r.json'], {}).source, 'file');
+  t.is(loadConfig(['--kubeconfig', '/k'], {}).source, 'kube');
+  t.is(loadConfig([], { KUBERNETES_SERVICE_HOST: '10.96.0.1' }).source, 'kube');
+  t.is(loadConfig([], { SLICENET_DNS_KUBECONFIG: '/k' }).source, 'kube');
+  t.is(loadConfig(['--source', 'none'], { KUBERNETES_SERVICE_HOST: '10.96.0.1' }).source, 'none');
+});
+
 const bad: [string, string[], RegExp][] = [
+  [
+    'unknown source',
+    ['--source', 'etcd'],
+    /--source \(SLICENET_DNS_SOURCE\) must be one of kube, file, none/,
+  ],
+  ['file source without a file', ['--source', 'file'], /--records-file .* is needed with --source file/],
+  [
+    'a file and a kubeconfig',
+    ['--records-file', '/r', '--kubeconfig', '/k'],
+    /--records-file .* and --kubeconfig exclude each other/,
+  ],
+  [
+    'a kubeconfig without kube',
+    ['--source', 'none', '--kubeconfig', '/k'],
+    /--kubeconfig .* only with --source kube/,
+  ],
   ['port out of range', ['--port', '70000'], /--port \(SLICENET_DNS_PORT\) must be a port/],
   ['port not a number', ['--port', 'dns'], /not "dns"/],
   ['host not an address', ['--host', 'localhost'], /--host \(SLICENET_DNS_HOST\) must be an IP address/],

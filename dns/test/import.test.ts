@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
-import { importedService, SERVICE_NAME_LABEL, SOURCE_CLUSTER_LABEL } from '../import.ts';
+import { importedService, importedServices, SERVICE_NAME_LABEL, SOURCE_CLUSTER_LABEL } from '../import.ts';
 import { buildZone } from '../records.ts';
 
 const si = {
@@ -72,4 +72,39 @@ test('a slice without its source-cluster label is reported by the zone, not drop
   delete s.metadata!.labels![SOURCE_CLUSTER_LABEL];
   const { problems } = buildZone([importedService(si, [s])]);
   t.regex(problems[0] ?? '', /cluster "" must be a DNS label/);
+});
+
+test('every import gets the slices of its own namespace and name, and no other', (t) => {
+  const other = { metadata: { name: 'web', namespace: 'blog' }, spec: { ports: [] } };
+  const api = { metadata: { name: 'api', namespace: 'shop' }, spec: { type: 'ClusterSetIP' as const } };
+  const blogSlice = slice('east', { endpoints: [{ addresses: ['10.90.2.1'] }] });
+  blogSlice.metadata!.namespace = 'blog';
+  const services = importedServices(
+    [si, other, api],
+    [
+      slice('east', { endpoints: [{ addresses: ['10.90.0.5'] }] }),
+      slice('west', { endpoints: [{ addresses: ['10.90.1.5'], conditions: { ready: false } }] }),
+      blogSlice,
+      slice('east', { endpoints: [{ addresses: ['10.90.0.9'] }] }, 'orphan'),
+    ],
+  );
+  t.deepEqual(
+    services.map((s) => [
+      `${s.namespace}/${s.name}`,
+      s.endpoints.map((e) => `${e.cluster}:${e.ip}:${e.ready}`),
+    ]),
+    [
+      ['shop/web', ['east:10.90.0.5:true', 'west:10.90.1.5:false']],
+      ['blog/web', ['east:10.90.2.1:true']],
+      ['shop/api', []],
+    ],
+  );
+  t.deepEqual(services[2], {
+    namespace: 'shop',
+    name: 'api',
+    type: 'ClusterSetIP',
+    ports: [],
+    endpoints: [],
+  });
+  t.deepEqual(importedServices([], [slice('east')]), []);
 });
