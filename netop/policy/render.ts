@@ -2,7 +2,10 @@
  * A Ruleset (compile.ts) as one nftables table in the bridge family, per slice:
  *
  *   frame forwarded by any bridge of the node (hook forward, priority 0)
- *     │ not IPv4, or neither address in the slice subnet ─────────────────────────► accept
+ *     │ neither port a Slicenet one (sn*: pod veths, VXLAN, gateway TAP) ──────────► accept
+ *     │ ARP ──────────────────────────────────────────────────────────────────────► accept
+ *     │ anything else not IPv4 (IPv6, VLAN-tagged, …) ──► counter policy_drops, drop
+ *     │ neither address in the slice subnet ──────────────────────────────────────► accept
  *     │ isolation: saddr or daddr not in @members ──────► counter isolation_drops, drop
  *     │ reply of an allowed flow (@flows, @pings, reversed) ──────────────────────► accept
  *     │ ip saddr vmap @egress_groups ─► chain eg<N>: daddr . l4proto . dport in @eg<N>? return : drop
@@ -15,6 +18,12 @@
  * source addresses seen here are the pods' own. The bridge family has no conntrack on this
  * kernel (no nf_conntrack_bridge), hence the flow sets: the original direction is checked on
  * every packet, replies only need a recorded flow.
+ *
+ * Slices are IPv4 only: a pod that turned IPv6 back on, or sent tagged frames, would otherwise
+ * pass beside every rule. The agent's anti-spoofing table already drops such frames from local
+ * pod ports; this drop also covers what arrives from the VXLAN device and the gateway's TAP.
+ * The port names are the agent's and gateway's (`snv…`, `snvx<vni>`, `sngw<vni>`): the
+ * kernel's bridge family here cannot match on the bridge itself (`meta ibrname`).
  *
  * A change replaces the table's chains, maps and sets in one transaction; the counters and the
  * flow sets are kept, so metrics don't reset and established flows keep their replies.
@@ -29,6 +38,9 @@ export const tableName = (slice: string): string => `${TABLE_PREFIX}${slice}`;
 export const COUNTERS = { policy: 'policy_drops', isolation: 'isolation_drops' } as const;
 /** Objects that survive a replacement. */
 export const KEPT = new Set<string>([COUNTERS.policy, COUNTERS.isolation, 'flows', 'pings']);
+
+/** Every bridge port Slicenet makes: pod veths (snv…), VXLAN (snvx…), gateway TAPs (sngw…). */
+export const PORT_PATTERN = 'sn*';
 
 const FLOW_TIMEOUT = '180s';
 const PING_TIMEOUT = '30s';
@@ -95,7 +107,9 @@ export function renderRuleset(r: Ruleset, existing: Existing): string {
     `  map ingress_groups { type ipv4_addr : verdict;${elements(ing.map)} }`,
     `  chain filter {`,
     `    type filter hook forward priority 0; policy accept;`,
-    `    ether type != ip accept`,
+    `    iifname != "${PORT_PATTERN}" oifname != "${PORT_PATTERN}" accept`,
+    `    ether type arp accept`,
+    `    ether type != ip counter name ${COUNTERS.policy} drop`,
     `    ip saddr != ${r.subnet} ip daddr != ${r.subnet} accept`,
     ...isolation,
     `    ip daddr . ip saddr . meta l4proto . th dport . th sport @flows accept`,

@@ -380,6 +380,11 @@ test('render: replaces existing objects but keeps counters and flow sets', (t) =
   t.notRegex(script, /delete set \S+ \S+ (flows|pings)/);
   t.notRegex(script, /delete counter/);
   t.regex(script, /hook forward priority 0/);
+  // Slices are IPv4: on Slicenet's ports anything but IPv4 and ARP (IPv6 above all) is dropped.
+  t.regex(
+    script,
+    /iifname != "sn\*" oifname != "sn\*" accept\n\s+ether type arp accept\n\s+ether type != ip counter name policy_drops drop/,
+  );
   const off = renderRuleset(compile(view([])), { chains: ['filter'], sets: [], maps: [] });
   t.notRegex(off, /hook forward/, 'nothing to enforce: no chain, no per-packet cost');
 });

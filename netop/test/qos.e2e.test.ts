@@ -6,11 +6,17 @@
  * (IP bytes + 14 per packet) since that is what HTB counts. Each run lasts 3 s (4 with a change).
  */
 import test, { type ExecutionContext } from 'ava';
-import { run } from '../../lib/exec.ts';
-import { nftListJson } from '../../lib/net/nft.ts';
 import { QosEngine } from '../qos/engine.ts';
 import type { SliceQos } from '../qos/model.ts';
-import { canNetns, makeNetns, runId, spawnIn, stop, vethInto, type Netns } from './helpers/netns.ts';
+import {
+  dscpCounter,
+  installMeter,
+  iperfUdp,
+  portCounter,
+  readMeter,
+  sendAndMeasure,
+} from './helpers/meter.ts';
+import { canNetns, makeNetns, runId, spawnIn, vethInto, type Netns } from './helpers/netns.ts';
 
 const LINK = 50_000; // kbit/s
 const A: SliceQos = {
@@ -45,29 +51,13 @@ async function topology(t: ExecutionContext<unknown>): Promise<Topo> {
   await gw.ip(['addr add 10.88.0.1/24 dev uplink']);
   // Counters per receiving port, and per DSCP, on the far side of the bottleneck.
   const ports = Object.values(SERVER_PORT);
-  await run(['nft', '-f', '-'], {
-    netns: wan.name,
-    input: `table inet rxmeter {
-${ports.map((p) => `  counter p${p} {\n  }\n  counter ef${p} {\n  }\n  counter af41${p} {\n  }`).join('\n')}
-  chain input {
-    type filter hook input priority 0; policy accept;
-${ports.map((p) => `    udp dport ${p} counter name p${p}\n    udp dport ${p} ip dscp ef counter name ef${p}\n    udp dport ${p} ip dscp af41 counter name af41${p}`).join('\n')}
-  }
-}
-`,
-  });
+  await installMeter(t, wan.name, ports, ['EF', 'AF41']);
   for (const p of ports) spawnIn(t, wan, ['iperf3', '-s', '-p', String(p)]);
   await new Promise((r) => setTimeout(r, 300));
   return { gw, wan };
 }
 
-async function counters(wan: Netns): Promise<Map<string, { packets: number; bytes: number }>> {
-  const out = new Map<string, { packets: number; bytes: number }>();
-  const list = await nftListJson(['counters', 'table', 'inet', 'rxmeter'], { netnsPath: wan.path });
-  for (const o of list.nftables as { counter?: { name: string; packets: number; bytes: number } }[])
-    if (o.counter) out.set(o.counter.name, o.counter);
-  return out;
-}
+const counters = (wan: Netns): ReturnType<typeof readMeter> => readMeter(wan.name);
 
 /**
  * Sends from the given gateway ports at `mbit` each for 3 s; returns the rate each port's
@@ -80,42 +70,18 @@ async function send(
   mbit: number,
   during?: () => Promise<void>,
 ): Promise<Map<number, number>> {
-  const clients = ports.map((p) =>
-    spawnIn(t, topo.gw, [
-      'iperf3',
-      '-c',
-      RX,
-      '-p',
-      String(SERVER_PORT[p]),
-      '--cport',
-      String(p),
-      '-u',
-      '-b',
-      `${mbit}M`,
-      '-l',
-      '1400',
-      '-t',
-      during ? '4' : '3',
-    ]),
+  const senders = ports.map((p) => ({
+    ns: topo.gw,
+    argv: iperfUdp(RX, SERVER_PORT[p]!, mbit, during ? 4 : 3, ['--cport', String(p)], 1400),
+  }));
+  const byServer = await sendAndMeasure(
+    t,
+    topo.wan.name,
+    senders,
+    ports.map((p) => SERVER_PORT[p]!),
+    { during },
   );
-  const exited = clients.map((c) => new Promise((r) => c.once('exit', r)));
-  await new Promise((r) => setTimeout(r, 1000));
-  if (during) await during();
-  const c1 = await counters(topo.wan);
-  const t1 = performance.now();
-  await new Promise((r) => setTimeout(r, 1600));
-  const c2 = await counters(topo.wan);
-  const secs = (performance.now() - t1) / 1000;
-  await Promise.race([Promise.all(exited), new Promise((r) => setTimeout(r, 5000))]);
-  await Promise.all(clients.map(stop));
-  const rates = new Map<number, number>();
-  for (const p of ports) {
-    const name = `p${SERVER_PORT[p]}`;
-    const a = c1.get(name)!;
-    const b = c2.get(name)!;
-    rates.set(p, ((b.bytes - a.bytes + 14 * (b.packets - a.packets)) * 8) / 1000 / secs);
-  }
-  return rates;
+  return new Map(ports.map((p) => [p, byServer.get(SERVER_PORT[p]!)!]));
 }
 
 const e2e = canNetns ? test : test.skip;
@@ -164,11 +130,13 @@ e2e(
     // 3. DSCP on the outer packets, every one of them.
     const c = await counters(topo.wan);
     t.true(
-      c.get('ef5201')!.packets > 0 && c.get('ef5201')!.packets === c.get('p5201')!.packets,
+      c.get(dscpCounter('EF', 5201))!.packets > 0 &&
+        c.get(dscpCounter('EF', 5201))!.packets === c.get(portCounter(5201))!.packets,
       'gold packets carry EF',
     );
     t.true(
-      c.get('af415202')!.packets > 0 && c.get('af415202')!.packets === c.get('p5202')!.packets,
+      c.get(dscpCounter('AF41', 5202))!.packets > 0 &&
+        c.get(dscpCounter('AF41', 5202))!.packets === c.get(portCounter(5202))!.packets,
       'silver packets carry AF41',
     );
 

@@ -3,12 +3,32 @@
  * the test ends, pass or fail; deleting a namespace removes every link in it, and the processes
  * a test starts in one are stopped by their PID first.
  */
-import type { ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { run, runRaw, toolEnv, type RunResult } from '../../../lib/exec.ts';
 
 export const canNetns = process.getuid?.() === 0;
+
+/** Where cleanups go: an ava ExecutionContext, or a bench's Cleanups. */
+export interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** Cleanups for code outside ava: `run()` calls them newest first, as ava does, and never throws. */
+export class Cleanups implements Teardown {
+  private readonly fns: (() => unknown)[] = [];
+
+  teardown(fn: () => unknown): void {
+    this.fns.push(fn);
+  }
+
+  async run(): Promise<void> {
+    for (const fn of this.fns.splice(0).reverse())
+      await Promise.resolve()
+        .then(fn)
+        .catch(() => undefined);
+  }
+}
 
 /** A short random run id, so concurrent runs never share a name. */
 export const runId = (): string => randomBytes(3).toString('hex');
@@ -35,7 +55,7 @@ export class Netns {
 }
 
 /** Creates a namespace with loopback up, deleted at teardown. */
-export async function makeNetns(t: ExecutionContext<unknown>, name: string): Promise<Netns> {
+export async function makeNetns(t: Teardown, name: string): Promise<Netns> {
   await run(['ip', 'netns', 'add', name]);
   t.teardown(async () => {
     await runRaw(['ip', 'netns', 'del', name]);
@@ -46,7 +66,7 @@ export async function makeNetns(t: ExecutionContext<unknown>, name: string): Pro
 }
 
 /** Starts a long-running program in `ns`, stopped by PID at teardown (or by the caller). */
-export function spawnIn(t: ExecutionContext<unknown>, ns: Netns, argv: string[]): ChildProcess {
+export function spawnIn(t: Teardown, ns: Netns, argv: string[]): ChildProcess {
   const child = spawn('nsenter', [`--net=${ns.path}`, '--', ...argv], {
     env: toolEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],

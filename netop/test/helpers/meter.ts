@@ -1,0 +1,125 @@
+/**
+ * Rates measured where traffic arrives: nft counters per UDP destination port, and per DSCP
+ * class on that port, in a namespace's input hook. Rates are L2 (IP bytes + 14 per packet),
+ * since that is what HTB counts, over a window inside each run so that start-up is excluded.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run } from '../../../lib/exec.ts';
+import { nftListJson } from '../../../lib/net/nft.ts';
+import { spawnIn, stop, type Netns, type Teardown } from './netns.ts';
+
+export const METER_TABLE = 'np-rxmeter';
+
+export type Counters = Map<string, { packets: number; bytes: number }>;
+
+/** Counter names: `p<port>` for every packet to the port, `<dscp><port>` for those with that DSCP. */
+export const portCounter = (port: number): string => `p${port}`;
+export const dscpCounter = (dscp: string, port: number): string => `${dscp.toLowerCase()}${port}`;
+
+/** Counts what arrives at `ports` in `netns` (input hook): all packets, and by DSCP (nft names: ef, af41, …). */
+export async function installMeter(
+  t: Teardown,
+  netns: string,
+  ports: number[],
+  dscps: string[] = [],
+): Promise<void> {
+  const names = ports.flatMap((p) => [portCounter(p), ...dscps.map((d) => dscpCounter(d, p))]);
+  const rules = ports.flatMap((p) => [
+    `    udp dport ${p} counter name ${portCounter(p)}`,
+    ...dscps.map((d) => `    udp dport ${p} ip dscp ${d.toLowerCase()} counter name ${dscpCounter(d, p)}`),
+  ]);
+  await run(['nft', '-f', '-'], {
+    netns,
+    input: `table inet ${METER_TABLE} {
+${names.map((n) => `  counter ${n} {\n  }`).join('\n')}
+  chain input {
+    type filter hook input priority 0; policy accept;
+${rules.join('\n')}
+  }
+}
+`,
+  });
+  t.teardown(() => run(['nft', 'delete', 'table', 'inet', METER_TABLE], { netns }).catch(() => undefined));
+}
+
+export async function readMeter(netns: string): Promise<Counters> {
+  const out: Counters = new Map();
+  const list = await nftListJson(['counters', 'table', 'inet', METER_TABLE], {
+    netnsPath: `/run/netns/${netns}`,
+  });
+  for (const o of list.nftables as { counter?: { name: string; packets: number; bytes: number } }[])
+    if (o.counter) out.set(o.counter.name, o.counter);
+  return out;
+}
+
+export interface Sender {
+  ns: Netns;
+  argv: string[];
+}
+
+export interface Window {
+  /** From the senders' start to the window's start (default 1000 ms). */
+  settleMs?: number;
+  /** The measured window (default 1600 ms). */
+  windowMs?: number;
+  /** Runs once the senders have settled, before the window opens. */
+  during?: () => Promise<void>;
+}
+
+/**
+ * Starts the senders, measures the L2 rate (kbit/s) of each port's arriving traffic over the
+ * window, and waits for the senders to end (stopping them after 5 s more).
+ */
+export async function sendAndMeasure(
+  t: Teardown,
+  meterNetns: string,
+  senders: Sender[],
+  ports: number[],
+  w: Window = {},
+): Promise<Map<number, number>> {
+  const clients = senders.map((s) => spawnIn(t, s.ns, s.argv));
+  const exited = clients.map((c) => new Promise((r) => c.once('exit', r)));
+  try {
+    await sleep(w.settleMs ?? 1000);
+    if (w.during) await w.during();
+    const c1 = await readMeter(meterNetns);
+    const t1 = performance.now();
+    await sleep(w.windowMs ?? 1600);
+    const c2 = await readMeter(meterNetns);
+    const secs = (performance.now() - t1) / 1000;
+    await Promise.race([Promise.all(exited), sleep(5000)]);
+    const rates = new Map<number, number>();
+    for (const p of ports) {
+      const a = c1.get(portCounter(p))!;
+      const b = c2.get(portCounter(p))!;
+      rates.set(p, ((b.bytes - a.bytes + 14 * (b.packets - a.packets)) * 8) / 1000 / secs);
+    }
+    return rates;
+  } finally {
+    await Promise.all(clients.map(stop));
+  }
+}
+
+/** iperf3 UDP at a fixed offered rate, `seconds` long, `-l` bytes per datagram. */
+export const iperfUdp = (
+  host: string,
+  serverPort: number,
+  mbit: number,
+  seconds: number,
+  extra: string[] = [],
+  len = 1200,
+): string[] => [
+  'iperf3',
+  '-c',
+  host,
+  '-p',
+  String(serverPort),
+  '-u',
+  '-b',
+  `${mbit}M`,
+  '-l',
+  String(len),
+  '-t',
+  String(seconds),
+  ...extra,
+];
