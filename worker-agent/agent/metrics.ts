@@ -36,12 +36,16 @@ export class AgentMetrics {
         for (const [slice, n] of freeAddresses()) this.set({ slice }, n);
       },
     });
-    new Gauge({
+    // The kernel keeps the count; exported as the counter it is (a ruleset rebuilt from zero
+    // reads as a counter reset, which rate() handles).
+    new Counter({
       name: 'slicenet_antispoof_dropped_packets_total',
       help: 'Frames from pod ports dropped because their source MAC or address was not the pod’s.',
       registers: [registry],
       async collect() {
-        this.set(await spoofed().catch(() => 0));
+        const n = await spoofed().catch(() => 0);
+        this.reset();
+        this.inc(Math.max(0, n));
       },
     });
   }
