@@ -1,88 +1,19 @@
 /**
- * The QoS engine against real traffic: a "gateway node" namespace whose uplink (a veth) goes
- * to a "WAN" namespace. The HTB root on the uplink is the bottleneck (LINK); iperf3 UDP senders
- * stand for two slice gateways by binding their source port (--cport). Rates are measured at
+ * The QoS engine against real traffic on the rig of helpers/qos-rig.ts: the HTB root on the
+ * gateway namespace's uplink is the bottleneck (LINK). Rates are measured at
  * the receiver with nft counters over a window inside each run (start-up excluded), as L2 bytes
  * (IP bytes + 14 per packet) since that is what HTB counts. Each run lasts 3 s (4 with a change).
  */
 import test, { type ExecutionContext } from 'ava';
 import { QosEngine } from '../qos/engine.ts';
 import type { SliceQos } from '../qos/model.ts';
-import {
-  dscpCounter,
-  installMeter,
-  iperfUdp,
-  portCounter,
-  readMeter,
-  sendAndMeasure,
-} from './helpers/meter.ts';
-import { canNetns, makeNetns, runId, spawnIn, vethInto, type Netns } from './helpers/netns.ts';
+import { dscpCounter, portCounter, readMeter } from './helpers/meter.ts';
+import { canNetns } from './helpers/netns.ts';
+import { GOLD as A, LINK, qosRig, rigSend, SILVER as B, type QosRig as Topo } from './helpers/qos-rig.ts';
 
-const LINK = 50_000; // kbit/s
-const A: SliceQos = {
-  slice: 'gold',
-  port: 6001,
-  guaranteedKbit: 30_000,
-  ceilingKbit: 45_000,
-  priority: 1,
-  dscp: 'EF',
-};
-const B: SliceQos = {
-  slice: 'silver',
-  port: 6002,
-  guaranteedKbit: 15_000,
-  ceilingKbit: 25_000,
-  priority: 3,
-  dscp: 'AF41',
-};
-const SERVER_PORT: Record<number, number> = { 6001: 5201, 6002: 5202, 6003: 5203 };
-const RX = '10.88.0.2';
-
-interface Topo {
-  gw: Netns;
-  wan: Netns;
-}
-
-async function topology(t: ExecutionContext<unknown>): Promise<Topo> {
-  const id = runId();
-  const gw = await makeNetns(t, `sn-nq-${id}-gw`);
-  const wan = await makeNetns(t, `sn-nq-${id}-wan`);
-  await vethInto(gw, 'uplink', wan, 'wan0', `${RX}/24`);
-  await gw.ip(['addr add 10.88.0.1/24 dev uplink']);
-  // Counters per receiving port, and per DSCP, on the far side of the bottleneck.
-  const ports = Object.values(SERVER_PORT);
-  await installMeter(t, wan.name, ports, ['EF', 'AF41']);
-  for (const p of ports) spawnIn(t, wan, ['iperf3', '-s', '-p', String(p)]);
-  await new Promise((r) => setTimeout(r, 300));
-  return { gw, wan };
-}
-
-const counters = (wan: Netns): ReturnType<typeof readMeter> => readMeter(wan.name);
-
-/**
- * Sends from the given gateway ports at `mbit` each for 3 s; returns the rate each port's
- * traffic arrived at (kbit/s, L2), measured from 1.0 s to 2.6 s. `during` runs at 1.0 s.
- */
-async function send(
-  t: ExecutionContext<unknown>,
-  topo: Topo,
-  ports: number[],
-  mbit: number,
-  during?: () => Promise<void>,
-): Promise<Map<number, number>> {
-  const senders = ports.map((p) => ({
-    ns: topo.gw,
-    argv: iperfUdp(RX, SERVER_PORT[p]!, mbit, during ? 4 : 3, ['--cport', String(p)], 1400),
-  }));
-  const byServer = await sendAndMeasure(
-    t,
-    topo.wan.name,
-    senders,
-    ports.map((p) => SERVER_PORT[p]!),
-    { during },
-  );
-  return new Map(ports.map((p) => [p, byServer.get(SERVER_PORT[p]!)!]));
-}
+const topology = (t: ExecutionContext<unknown>): Promise<Topo> => qosRig(t, 'sn-nq');
+const counters = (topo: Topo['wan']): ReturnType<typeof readMeter> => readMeter(topo.name);
+const send = rigSend;
 
 const e2e = canNetns ? test : test.skip;
 const ratio = (got: number, want: number): string => `${((100 * got) / want).toFixed(1)} %`;

@@ -1,0 +1,74 @@
+/**
+ * The QoS rig: a "gateway node" namespace whose uplink (a veth) goes to a "WAN" namespace,
+ * where iperf3 servers listen and the meter counts what arrives. iperf3 UDP senders stand for
+ * slice gateways by binding their source port (--cport). Used by qos.e2e and bench:policy.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SliceQos } from '../../qos/model.ts';
+import { installMeter, iperfUdp, sendAndMeasure } from './meter.ts';
+import { makeNetns, runId, spawnIn, vethInto, type Netns, type Teardown } from './netns.ts';
+
+export const LINK = 50_000; // kbit/s
+export const GOLD: SliceQos = {
+  slice: 'gold',
+  port: 6001,
+  guaranteedKbit: 30_000,
+  ceilingKbit: 45_000,
+  priority: 1,
+  dscp: 'EF',
+};
+export const SILVER: SliceQos = {
+  slice: 'silver',
+  port: 6002,
+  guaranteedKbit: 15_000,
+  ceilingKbit: 25_000,
+  priority: 3,
+  dscp: 'AF41',
+};
+export const SERVER_PORT: Record<number, number> = { 6001: 5201, 6002: 5202, 6003: 5203 };
+const RX = '10.88.0.2';
+
+export interface QosRig {
+  gw: Netns;
+  wan: Netns;
+}
+
+/** Namespaces `<prefix>-<run>-gw` and `-wan`, the uplink `uplink` ↔ `wan0`, servers and meter. */
+export async function qosRig(t: Teardown, prefix: string): Promise<QosRig> {
+  const id = runId();
+  const gw = await makeNetns(t, `${prefix}-${id}-gw`);
+  const wan = await makeNetns(t, `${prefix}-${id}-wan`);
+  await vethInto(gw, 'uplink', wan, 'wan0', `${RX}/24`);
+  await gw.ip(['addr add 10.88.0.1/24 dev uplink']);
+  // Counters per receiving port, and per DSCP, on the far side of the bottleneck.
+  const ports = Object.values(SERVER_PORT);
+  await installMeter(t, wan.name, ports, ['EF', 'AF41']);
+  for (const p of ports) spawnIn(t, wan, ['iperf3', '-s', '-p', String(p)]);
+  await sleep(300);
+  return { gw, wan };
+}
+
+/**
+ * Sends from the given gateway ports at `mbit` each for 3 s; returns the rate each port's
+ * traffic arrived at (kbit/s, L2), measured from 1.0 s to 2.6 s. `during` runs at 1.0 s.
+ */
+export async function rigSend(
+  t: Teardown,
+  rig: QosRig,
+  ports: number[],
+  mbit: number,
+  during?: () => Promise<void>,
+): Promise<Map<number, number>> {
+  const senders = ports.map((p) => ({
+    ns: rig.gw,
+    argv: iperfUdp(RX, SERVER_PORT[p]!, mbit, during ? 4 : 3, ['--cport', String(p)], 1400),
+  }));
+  const byServer = await sendAndMeasure(
+    t,
+    rig.wan.name,
+    senders,
+    ports.map((p) => SERVER_PORT[p]!),
+    { during },
+  );
+  return new Map(ports.map((p) => [p, byServer.get(SERVER_PORT[p]!)!]));
+}
