@@ -9,6 +9,7 @@ import { create } from './commands/create.ts';
 import { del } from './commands/delete.ts';
 import { describe } from './commands/describe.ts';
 import { diagnose } from './commands/diagnose.ts';
+import { exportService, unexportService } from './commands/export.ts';
 import { get } from './commands/get.ts';
 import { join } from './commands/join.ts';
 import { leave } from './commands/leave.ts';
@@ -16,7 +17,20 @@ import { register } from './commands/register.ts';
 import { status } from './commands/status.ts';
 import { EXIT, UsageError, exitCodeOf } from './errors.ts';
 
-const COMMANDS: Command[] = [create, get, describe, status, diagnose, bench, del, join, leave, register];
+const COMMANDS: Command[] = [
+  create,
+  get,
+  describe,
+  status,
+  diagnose,
+  bench,
+  del,
+  join,
+  leave,
+  exportService,
+  unexportService,
+  register,
+];
 
 const GLOBAL_HELP = `Global flags (every command):
   --kubeconfig FILE      kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config)

@@ -6,7 +6,8 @@
  * The hub has the phases and whether each tunnel is up (the WorkerSlice status each worker
  * writes; workers do not forward counters, which change every few seconds, to the hub). Where
  * the kubeconfig also has a context named like a member cluster (as the lab's has), the
- * member's own Slice status adds handshake age, RTT and bytes.
+ * member's own Slice status adds handshake age, RTT and bytes, and its ServiceExports are listed
+ * with their conditions.
  */
 import { CustomObjectsApi, KubeConfig, dumpYaml } from '@kubernetes/client-node';
 import {
@@ -26,6 +27,7 @@ import { UsageError } from '../errors.ts';
 import { connect, hubNamespace, type Kube } from '../kube.ts';
 import { table } from '../output.ts';
 import { SliceConfigs } from '../sliceconfigs.ts';
+import { exportsOnSlice, type ServiceExport } from './export.ts';
 
 export interface ClusterReport {
   cluster: string;
@@ -38,11 +40,25 @@ export interface ClusterReport {
   peers: GatewayPeerStatus[];
 }
 
+/** One ServiceExport of a member cluster, with its MCS conditions (Unknown when unset). */
+export interface ExportReport {
+  cluster: string;
+  namespace: string;
+  service: string;
+  valid: string;
+  ready: string;
+  conflict: string;
+  /** Why it is not valid, not ready or in conflict. */
+  message?: string;
+}
+
 export interface SliceReport {
   slice: string;
   ready: string;
   qos?: string;
   clusters: ClusterReport[];
+  /** From member clusters whose name is a kubeconfig context. */
+  exports?: ExportReport[];
 }
 
 /**
@@ -50,10 +66,8 @@ export interface SliceReport {
  * undefined when it has none or the read fails (the hub's view is shown then).
  */
 async function memberSlice(kube: Kube, cluster: string, slice: string): Promise<Slice | undefined> {
-  if (!kube.kc.getContextObject(cluster)) return undefined;
-  const kc = new KubeConfig();
-  kc.loadFromString(kube.kc.exportConfig());
-  kc.setCurrentContext(cluster);
+  const kc = memberKubeConfig(kube, cluster);
+  if (!kc) return undefined;
   try {
     return (await kc.makeApiClient(CustomObjectsApi).getClusterCustomObject({
       group: GROUP,
@@ -64,6 +78,62 @@ async function memberSlice(kube: Kube, cluster: string, slice: string): Promise<
   } catch {
     return undefined;
   }
+}
+
+/** The kubeconfig switched to the context named like the member cluster, if there is one. */
+function memberKubeConfig(kube: Kube, cluster: string): KubeConfig | undefined {
+  if (!kube.kc.getContextObject(cluster)) return undefined;
+  const kc = new KubeConfig();
+  kc.loadFromString(kube.kc.exportConfig());
+  kc.setCurrentContext(cluster);
+  return kc;
+}
+
+/**
+ * The ServiceExports in the slice's namespaces of every member cluster the kubeconfig reaches,
+ * with their conditions; a cluster whose read fails is left out.
+ */
+async function sliceExports(kube: Kube, r: SliceReport): Promise<ExportReport[]> {
+  const perCluster = await Promise.all(
+    r.clusters.map(async ({ cluster }) => {
+      const kc = memberKubeConfig(kube, cluster);
+      const items = kc ? await exportsOnSlice(kc, r.slice).catch(() => []) : [];
+      return items.map((e) => exportReport(cluster, e));
+    }),
+  );
+  return perCluster.flat();
+}
+
+export function exportReport(cluster: string, e: ServiceExport): ExportReport {
+  const conditions = e.status?.conditions ?? [];
+  const cond = (type: string): string => conditions.find((c) => c.type === type)?.status ?? 'Unknown';
+  // The first condition that is not as it should be says why.
+  const why = conditions.find(
+    (c) => (c.type === 'Conflict' ? c.status === 'True' : c.status !== 'True') && (c.message || c.reason),
+  );
+  return {
+    cluster,
+    namespace: e.metadata.namespace,
+    service: e.metadata.name,
+    valid: cond('Valid'),
+    ready: cond('Ready'),
+    conflict: conditions.some((c) => c.type === 'Conflict') ? cond('Conflict') : 'False',
+    ...(why ? { message: `${why.reason ?? why.type}: ${why.message ?? ''}`.replace(/: $/, '') } : {}),
+  };
+}
+
+const EXPORT_HEADERS = ['SLICE', 'CLUSTER', 'SERVICE', 'VALID', 'READY', 'CONFLICT', 'MESSAGE'];
+
+export function exportRows(r: SliceReport): string[][] {
+  return (r.exports ?? []).map((e) => [
+    r.slice,
+    e.cluster,
+    `${e.namespace}/${e.service}`,
+    e.valid,
+    e.ready,
+    e.conflict,
+    e.message ?? '-',
+  ]);
 }
 
 /** Each WorkerSlice's gateways replaced by the member's own, more detailed, where readable. */
@@ -150,7 +220,8 @@ Per member cluster of each slice (or of the one named): its phase and slice endp
 peer cluster whether the gateway tunnel is up, the age of its last handshake, the tunnel's
 round-trip time and the bytes sent and received. Phases and tunnel state come from the hub;
 handshake age, RTT and bytes from each member cluster whose name is also a context of the
-kubeconfig (otherwise '-').
+kubeconfig (otherwise '-'). From those member clusters too: the services exported in the
+slice's namespaces (kubectl slice export) with their Valid, Ready and Conflict conditions.
 `,
   flags: {},
   async run(p, out) {
@@ -164,9 +235,10 @@ kubeconfig (otherwise '-').
     const name = p.positionals[0];
     const items = name ? [await slices.get(name)] : await slices.list();
     const reports = await Promise.all(
-      items.map(async (sc) =>
-        report(sc, await withMemberDetail(kube, await slices.workerSlices(sc.metadata.name))),
-      ),
+      items.map(async (sc) => {
+        const r = report(sc, await withMemberDetail(kube, await slices.workerSlices(sc.metadata.name)));
+        return { ...r, exports: await sliceExports(kube, r) };
+      }),
     );
     const doc = name ? reports[0] : reports;
     if (fmt === 'json') return out(JSON.stringify(doc, null, 2) + '\n');
@@ -180,5 +252,7 @@ kubeconfig (otherwise '-').
         reports.flatMap((r) => rows(r, wide)),
       ),
     );
+    const exported = reports.flatMap(exportRows);
+    if (exported.length) out('\nExported services:\n' + table(EXPORT_HEADERS, exported));
   },
 };
