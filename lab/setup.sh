@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the lab needs on a fresh Debian machine, idempotently:
-#   - Debian packages: reference CNI plugins, iproute2, nftables, openssl, iperf3, tcpdump;
+#   - Debian packages: reference CNI plugins, iproute2, nftables, openssl, iperf3, tcpdump,
+#     prometheus (the lab's Prometheus server and promtool, which the rules tests run);
 #   - kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and etcd, built from
 #     the Go modules pinned in lab/upstream (Kubernetes has replace directives, so it cannot be
 #     `go install`ed directly);
@@ -23,7 +24,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 install_packages() {
   local wanted=(containernetworking-plugins iproute2 nftables openssl iperf3 tcpdump
     iputils-ping netcat-openbsd procps util-linux ca-certificates build-essential python3
-    openvpn ethtool dnsutils dnsmasq-base)
+    openvpn ethtool dnsutils dnsmasq-base prometheus)
   local missing=()
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
