@@ -2,6 +2,7 @@
 import { dumpYaml } from '@kubernetes/client-node';
 import { int, onePositional, output, str } from '../args.ts';
 import type { Command } from '../command.ts';
+import { UsageError } from '../errors.ts';
 import { connect, hubNamespace } from '../kube.ts';
 import { table } from '../output.ts';
 import { bench as run, type BenchResult } from '../diagnose/bench.ts';
@@ -53,12 +54,16 @@ Flags:
     const fmt = output(p.values);
     const durationS = int(p.values, 'duration', 1, 60) ?? 5;
     const port = int(p.values, 'port', 1, 65535) ?? 5201;
+    const from = str(p.values, 'from');
+    const to = str(p.values, 'to');
+    if (from !== undefined && from === to)
+      throw new UsageError('--from and --to name the same cluster: bench measures between two clusters');
     const kube = connect(p.values);
     const r = await run(kube, membersOf(p.values, kube), {
       slice,
       hubNamespace: hubNamespace(p.values),
-      from: str(p.values, 'from'),
-      to: str(p.values, 'to'),
+      from,
+      to,
       durationS,
       port,
     });

@@ -86,8 +86,6 @@ async function pickPods(
       throw new UsageError(
         `${flag}: '${c}' is not a member cluster of slice ${o.slice} (${clusters.join(', ')})`,
       );
-  if (o.from !== undefined && o.from === o.to)
-    throw new UsageError('--from and --to name the same cluster: bench measures between two clusters');
   const named = async (c: string): Promise<SlicePod> => {
     const pod = (await podsOf(members, c, o.slice))[0];
     if (!pod)
