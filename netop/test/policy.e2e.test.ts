@@ -13,6 +13,7 @@ import { PolicyEngine } from '../policy/engine.ts';
 import type { MultiNetworkPolicy, MultiNetworkPolicySpec } from '../policy/types.ts';
 import { PolicyError } from '../policy/validate.ts';
 import { canNetns, makeNetns, runId, spawnIn, vethInto, type Netns } from './helpers/netns.ts';
+import { enableIpv6, reaches6 } from './helpers/slice-pods.ts';
 
 const PROBE = fileURLToPath(new URL('./helpers/probe.py', import.meta.url));
 const VNI = 77;
@@ -208,12 +209,19 @@ e2e('policy engine: table-driven cases over real ping, TCP and UDP', async (t) =
   const engine = new PolicyEngine({ netnsPath: br.path });
   t.teardown(() => runRaw(['nft', 'delete', 'table', 'bridge', 'slicenet-policy-pay'], { netns: br.name }));
 
+  // IPv6 is on in these pods (no agent turned it off), as in a pod that turned it back on.
+  const p2v6 = await enableIpv6(pods.p2);
   const applyMs: number[] = [];
   for (const c of CASES) {
     const t0 = performance.now();
     await engine.apply(compile(view(c.policies, c.isolation)));
     applyMs.push(performance.now() - t0);
     for (const e of c.expect) t.is(await reach(pods, e), e[4], `${c.name}: ${e.slice(0, 4).join(' ')}`);
+    // With nothing to enforce the table has no chain; once it enforces, IPv6 cannot pass beside it.
+    if (c.name === 'no policy: everything flows')
+      t.true(await reaches6(pods.p1, p2v6), 'IPv6 with no policy');
+    if (c.name === 'default deny ingress')
+      t.false(await reaches6(pods.p1, p2v6), 'IPv6 beside a deny policy');
 
     if (c.name.startsWith('allow by pod label')) {
       // A malformed policy is refused whole; the ruleset in place stays.
