@@ -18,7 +18,13 @@ import { bridgeName } from '../../worker-agent/dataplane/names.ts';
 import { compile, type Ruleset, type SliceEndpoint } from '../policy/compile.ts';
 import { PolicyEngine } from '../policy/engine.ts';
 import { tableName } from '../policy/render.ts';
-import type { MultiNetworkPolicy, MultiNetworkPolicySpec, PolicyPeer, PolicyPort } from '../policy/types.ts';
+import {
+  multiNetworkPolicy,
+  type MultiNetworkPolicy,
+  type MultiNetworkPolicySpec,
+  type PolicyPeer,
+  type PolicyPort,
+} from '../policy/types.ts';
 import { makeNetns, runId, spawnIn, vethInto, type Netns, type Teardown } from '../test/helpers/netns.ts';
 
 export const PROBE = fileURLToPath(new URL('../test/helpers/probe.py', import.meta.url));
@@ -45,16 +51,8 @@ const ENDPOINTS: SliceEndpoint[] = [
   ...remote,
 ];
 
-const mnp = (name: string, spec: MultiNetworkPolicySpec): MultiNetworkPolicy => ({
-  apiVersion: 'k8s.cni.cncf.io/v1beta1',
-  kind: 'MultiNetworkPolicy',
-  metadata: {
-    name,
-    namespace: 'shop',
-    annotations: { 'k8s.v1.cni.cncf.io/policy-for': `slicenet-${SLICE}` },
-  },
-  spec,
-});
+const mnp = (name: string, spec: MultiNetworkPolicySpec): MultiNetworkPolicy =>
+  multiNetworkPolicy(SLICE, 'shop', name, spec);
 
 /** RULES rules, rule i: pods labelled a<i % 50> (20 remote endpoints each), TCP port 1000 + i. */
 const many = (): { peers: PolicyPeer[]; ports: PolicyPort[] }[] =>

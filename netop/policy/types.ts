@@ -74,3 +74,16 @@ export function policyTargets(p: MultiNetworkPolicy, network: string): boolean {
     .map((s) => s.trim().split('/').pop())
     .includes(network);
 }
+
+/** A MultiNetworkPolicy in `namespace` for the slice's network (slicenet-<slice>). */
+export const multiNetworkPolicy = (
+  slice: string,
+  namespace: string,
+  name: string,
+  spec: MultiNetworkPolicySpec,
+): MultiNetworkPolicy => ({
+  apiVersion: `${MNP_GROUP}/${MNP_VERSION}`,
+  kind: 'MultiNetworkPolicy',
+  metadata: { name, namespace, annotations: { [POLICY_FOR]: `slicenet-${slice}` } },
+  spec,
+});

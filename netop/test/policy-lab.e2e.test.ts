@@ -13,7 +13,7 @@ import { SYSTEM_NAMESPACE } from '../../controller/api/names.ts';
 import type { Lab } from '../../lab/lab.ts';
 import { waitFor } from '../../lib/wait.ts';
 import { labNetopGet } from '../lab.ts';
-import type { MultiNetworkPolicy, MultiNetworkPolicySpec } from '../policy/types.ts';
+import { multiNetworkPolicy, type MultiNetworkPolicy, type MultiNetworkPolicySpec } from '../policy/types.ts';
 import { canNetns } from './helpers/netns.ts';
 import {
   applySlice,
@@ -46,16 +46,8 @@ interface Ctx {
 const test = anyTest as TestFn<Ctx>;
 const e2e = canNetns ? test.serial : test.serial.skip;
 
-const mnp = (name: string, spec: MultiNetworkPolicySpec): MultiNetworkPolicy => ({
-  apiVersion: 'k8s.cni.cncf.io/v1beta1',
-  kind: 'MultiNetworkPolicy',
-  metadata: {
-    name,
-    namespace: 'shop',
-    annotations: { 'k8s.v1.cni.cncf.io/policy-for': `slicenet-${SLICE}` },
-  },
-  spec,
-});
+const mnp = (name: string, spec: MultiNetworkPolicySpec): MultiNetworkPolicy =>
+  multiNetworkPolicy(SLICE, 'shop', name, spec);
 const DB = { matchLabels: { app: 'db' } };
 const WEB = { matchLabels: { app: 'web' } };
 

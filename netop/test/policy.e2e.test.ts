@@ -10,7 +10,7 @@ import { runRaw } from '../../lib/exec.ts';
 import { bridgeName } from '../../worker-agent/dataplane/names.ts';
 import { compile, type SliceEndpoint, type SliceView } from '../policy/compile.ts';
 import { PolicyEngine } from '../policy/engine.ts';
-import type { MultiNetworkPolicy, MultiNetworkPolicySpec } from '../policy/types.ts';
+import { multiNetworkPolicy, type MultiNetworkPolicy, type MultiNetworkPolicySpec } from '../policy/types.ts';
 import { PolicyError } from '../policy/validate.ts';
 import { canNetns, makeNetns, runId, spawnIn, vethInto, type Netns } from './helpers/netns.ts';
 import { enableIpv6, reaches6 } from './helpers/slice-pods.ts';
@@ -27,12 +27,8 @@ const ENDPOINTS: Record<Pod, SliceEndpoint> = {
 };
 const NS_LABELS: Record<string, Record<string, string>> = { shop: { team: 'shop' }, ops: { team: 'ops' } };
 
-const mnp = (name: string, spec: MultiNetworkPolicySpec, namespace = 'shop'): MultiNetworkPolicy => ({
-  apiVersion: 'k8s.cni.cncf.io/v1beta1',
-  kind: 'MultiNetworkPolicy',
-  metadata: { name, namespace, annotations: { 'k8s.v1.cni.cncf.io/policy-for': 'slicenet-pay' } },
-  spec,
-});
+const mnp = (name: string, spec: MultiNetworkPolicySpec, namespace = 'shop'): MultiNetworkPolicy =>
+  multiNetworkPolicy('pay', namespace, name, spec);
 
 function view(policies: MultiNetworkPolicy[], isolation?: string[]): SliceView {
   return {
