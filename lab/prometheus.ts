@@ -26,6 +26,7 @@ import { waitFor } from '../lib/wait.ts';
 import { LAB_NETOP_PROBE_PORT } from '../netop/lab.ts';
 import { LAB_AGENT_PROBE_PORT } from '../worker-agent/lab.ts';
 import type { Lab } from './lab.ts';
+import type { LabPlan } from './plan.ts';
 import type { ProcessRecord } from './process.ts';
 
 const repo = join(import.meta.dirname, '..');
@@ -62,9 +63,9 @@ const targetsFile = (lab: Lab): string => join(dir(lab), 'targets.json');
 const endpointFile = (lab: Lab): string => join(dir(lab), 'endpoint');
 
 /** One target group per Slicenet process in the lab's process records. */
-export function labTargets(lab: Lab, records: readonly ProcessRecord[]): TargetGroup[] {
+export function labTargets(plan: LabPlan, records: readonly ProcessRecord[]): TargetGroup[] {
   const hosts = new Map<string, { ip: string; cluster: string; node: string }>();
-  for (const c of lab.plan.clusters) {
+  for (const c of plan.clusters) {
     hosts.set(c.controlPlane.netns, { ip: c.controlPlane.ip, cluster: c.name, node: `${c.name}-cp` });
     for (const n of c.nodes) hosts.set(n.netns, { ip: n.ip, cluster: c.name, node: n.name });
   }
@@ -86,8 +87,16 @@ export function labTargets(lab: Lab, records: readonly ProcessRecord[]): TargetG
   });
 }
 
+/** The files a lab's prometheus.yml names. */
+export interface ConfigFiles {
+  targets: string;
+  rules: string;
+  /** Per cluster, a kubeconfig that reaches its API server on the cluster LAN. */
+  kubeconfigs: Record<string, string>;
+}
+
 /** prometheus.yml for the lab (JSON, which is YAML). */
-export function prometheusConfig(lab: Lab, o: PrometheusOptions = {}): object {
+export function prometheusConfig(plan: LabPlan, files: ConfigFiles, o: PrometheusOptions = {}): object {
   const interval = `${o.intervalSeconds ?? 5}s`;
   const label = (source: string, target: string): object => ({
     source_labels: [`__meta_kubernetes_pod_${source}`],
@@ -97,21 +106,22 @@ export function prometheusConfig(lab: Lab, o: PrometheusOptions = {}): object {
     global: {
       scrape_interval: interval,
       evaluation_interval: interval,
-      scrape_timeout: `${Math.max(1, Math.floor((o.intervalSeconds ?? 5) / 2))}s`,
-      external_labels: { lab: lab.plan.name },
+      // netop reads tc and nft at scrape time: on a busy lab that can take a second or more.
+      scrape_timeout: interval,
+      external_labels: { lab: plan.name },
     },
-    rule_files: [RULES_FILE],
+    rule_files: [files.rules],
     scrape_configs: [
       {
         // job, cluster and node come from the targets file.
         job_name: 'slicenet',
-        file_sd_configs: [{ files: [targetsFile(lab)], refresh_interval: interval }],
+        file_sd_configs: [{ files: [files.targets], refresh_interval: interval }],
       },
       {
         job_name: 'slicenet-gateway',
-        kubernetes_sd_configs: lab.plan.clusters.map((c) => ({
+        kubernetes_sd_configs: plan.clusters.map((c) => ({
           role: 'pod',
-          kubeconfig_file: lab.lanKubeconfig(c.name),
+          kubeconfig_file: files.kubeconfigs[c.name],
           namespaces: { names: [SYSTEM_NAMESPACE] },
           selectors: [{ role: 'pod', label: `app.kubernetes.io/name=${GATEWAY_APP}` }],
         })),
@@ -120,7 +130,7 @@ export function prometheusConfig(lab: Lab, o: PrometheusOptions = {}): object {
           label('node_name', 'node'),
           label('name', 'pod'),
           // A cluster is known by its LAN: the pods run on the host network.
-          ...lab.plan.clusters.map((c) => ({
+          ...plan.clusters.map((c) => ({
             source_labels: ['__meta_kubernetes_pod_host_ip'],
             regex: c.lanCidr.replace(/\.0\/24$/, '').replace(/\./g, '\\.') + '\\.\\d+',
             target_label: 'cluster',
@@ -134,7 +144,7 @@ export function prometheusConfig(lab: Lab, o: PrometheusOptions = {}): object {
 
 /** (Re)writes the file_sd targets from the lab's process records; Prometheus picks it up. */
 export function writeLabTargets(lab: Lab): TargetGroup[] {
-  const groups = labTargets(lab, lab.processes.list());
+  const groups = labTargets(lab.plan, lab.processes.list());
   mkdirSync(dir(lab), { recursive: true });
   // Prometheus must never read a half-written file: a rename replaces it at once.
   writeFileSync(`${targetsFile(lab)}.tmp`, JSON.stringify(groups, null, 2));
@@ -151,7 +161,9 @@ export async function startLabPrometheus(lab: Lab, o: PrometheusOptions = {}): P
   mkdirSync(join(d, 'data'), { recursive: true });
   writeLabTargets(lab);
   const config = join(d, 'prometheus.yml');
-  writeFileSync(config, JSON.stringify(prometheusConfig(lab, o), null, 2));
+  const kubeconfigs = Object.fromEntries(lab.plan.clusters.map((c) => [c.name, lab.lanKubeconfig(c.name)]));
+  const files = { targets: targetsFile(lab), rules: RULES_FILE, kubeconfigs };
+  writeFileSync(config, JSON.stringify(prometheusConfig(lab.plan, files, o), null, 2));
   lab.processes.start({
     id: PROMETHEUS_ID,
     netns: lab.plan.wanNetns,

@@ -4,7 +4,7 @@
  *
  *   slicenet_gateway_bytes_total{slice, peer_cluster, direction}     tx | rx
  *   slicenet_gateway_drops_total{slice, reason}
- *   slicenet_gateway_peer_up{slice, peer_cluster}                    1 while a session is up
+ *   slicenet_gateway_peer_up{slice, peer_cluster}                    1 while a session is up and answers
  *   slicenet_gateway_handshake_age_seconds{slice, peer_cluster}
  *   slicenet_gateway_rtt_seconds{slice, peer_cluster}                histogram, one sample per poll
  *   slicenet_gateway_active{slice}                                   1 on the replica that carries traffic
@@ -22,6 +22,12 @@ export class GatewayMetrics {
   private readonly active: Gauge<'slice'>;
   private readonly takeovers: Counter<'slice'>;
   private readonly handshakes = new Map<string, number>();
+  /**
+   * Peers the last poll judged lost (control/health.ts: sent to, silent for 15 s). The data path
+   * calls a session up until its keys expire, 3 minutes on; peer_up follows the judgement, as the
+   * Slice status and the PeerLost event do.
+   */
+  private readonly lost = new Set<string>();
 
   constructor(
     registry: Registry,
@@ -29,6 +35,7 @@ export class GatewayMetrics {
   ) {
     const peers = (): TunnelPeerStatus[] => this.tunnel?.peerStatus() ?? [];
     const drops = (): Record<string, number> => this.tunnel?.drops() ?? {};
+    const lost = this.lost;
     new Counter({
       name: 'slicenet_gateway_bytes_total',
       help: 'Bytes through the tunnel to each peer cluster, by direction (tx, rx), inner frames and tunnel overhead included as the data path counts them.',
@@ -59,7 +66,8 @@ export class GatewayMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const p of peers()) this.set({ slice, peer_cluster: p.cluster }, p.connected ? 1 : 0);
+        for (const p of peers())
+          this.set({ slice, peer_cluster: p.cluster }, p.connected && !lost.has(p.cluster) ? 1 : 0);
       },
     });
     new Gauge({
@@ -101,11 +109,17 @@ export class GatewayMetrics {
     this.tunnel = tunnel;
     this.active.set({ slice: this.slice }, tunnel ? 1 : 0);
     this.handshakes.clear();
+    this.lost.clear();
     if (tunnel) this.takeovers.inc({ slice: this.slice });
   }
 
-  /** One poll's samples: an RTT is observed once per handshake, which is when it is measured. */
+  /**
+   * One poll's samples, as judged by PeerHealth: an RTT is observed once per handshake, which is
+   * when it is measured, and a peer judged lost reads as down.
+   */
   sample(peers: readonly TunnelPeerStatus[]): void {
+    this.lost.clear();
+    for (const p of peers) if (!p.connected) this.lost.add(p.cluster);
     for (const p of peers) {
       if (p.rttMs === undefined || this.handshakes.get(p.cluster) === p.handshakes) continue;
       this.handshakes.set(p.cluster, p.handshakes);
