@@ -60,6 +60,9 @@ async function mcsCall<T>(kube: Kube, what: string, fn: () => Promise<T>): Promi
 
 function target(command: string, p: Parameters<Command['run']>[0]) {
   const name = dnsLabel(onePositional(command, p, 'service'), 'service name');
+  // A bad -n is a usage error before any kubeconfig is read.
+  const flag = str(p.values, 'namespace');
+  if (flag !== undefined) dnsLabel(flag, '-n: namespace');
   const kube = connect(p.values);
   return { name, namespace: serviceNamespace(p.values, kube.kc), kube };
 }
