@@ -78,6 +78,7 @@ try {
         command: config.gatewayCommand.length ? config.gatewayCommand : DEFAULT_GATEWAY_POD.command,
         ...(config.gatewayKubeconfig ? { kubeconfig: config.gatewayKubeconfig } : {}),
       },
+      registry,
       ...shared,
     };
     await runWorker(opts, root.signal);

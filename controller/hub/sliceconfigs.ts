@@ -20,7 +20,7 @@ import { GROUP, VERSION, resources, type Cluster, type SliceConfig, type WorkerS
 import { splitKey } from '../informers.ts';
 import { allocateVni, assignBlocks, type Assignment } from './allocate.ts';
 import { desiredWorkerSlice, OWNER_NAMESPACE_LABEL, sliceMtu } from './desired.ts';
-import { isReady, rollup } from './rollup.ts';
+import { canonical, isReady, rollup } from './rollup.ts';
 
 export const FINALIZER = 'slicenet.dev/workerslices';
 /** How soon to look again while a member cluster is missing; its arrival also triggers a reconcile. */
@@ -218,10 +218,18 @@ export function olderThan(a: SliceConfig, b: SliceConfig): boolean {
   return `${a.metadata.namespace}/${a.metadata.name}` < `${b.metadata.namespace}/${b.metadata.name}`;
 }
 
-/** Whether `current` already has everything `desired` sets (spec and labels). */
+/**
+ * Whether `current` already has everything `desired` sets (spec and labels). Lists that shrink
+ * to nothing are left out of `desired`, which `covers` cannot see, so the peers' endpoint lists
+ * are compared whole.
+ */
 function sameContent(current: WorkerSlice, desired: WorkerSlice): boolean {
+  const endpoints = (w: WorkerSlice): string =>
+    canonical((w.spec.peers ?? []).map((p) => [p.cluster, p.endpoints ?? []]));
   return (
-    covers(current.spec, desired.spec) && covers(current.metadata.labels ?? {}, desired.metadata.labels ?? {})
+    covers(current.spec, desired.spec) &&
+    covers(current.metadata.labels ?? {}, desired.metadata.labels ?? {}) &&
+    endpoints(current) === endpoints(desired)
   );
 }
 

@@ -7,12 +7,14 @@
  *   local Slices ──────┤
  *   local Namespaces ──┼──► slice-name queue ──► WorkerReconciler
  *   local NADs ────────┘
+ *   slice Pods, Slices, WorkerSlices ──► endpoints queue (per slice, coalesced) ──► EndpointsReconciler
  *
  * Local informers must sync before work starts; the hub informer need not (the hub may be
  * down): once it has synced, every slice is looked at again with the hub's view.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import type { Counter, Registry } from 'prom-client';
 import { Applier } from '../../lib/kube/apply.ts';
 import { Informer } from '../../lib/kube/informer.ts';
 import { LeaderElector } from '../../lib/kube/leader.ts';
@@ -23,6 +25,13 @@ import type { Logger } from '../../lib/log.ts';
 import { clusterNamespace, GATEWAY_APP, SLICE_LABEL, SYSTEM_NAMESPACE } from '../api/names.ts';
 import { resources, type Slice, type WorkerSlice } from '../api/types.ts';
 import { customInformer, namespaceInformer, slicenet } from '../informers.ts';
+import {
+  COALESCE_MS,
+  ENDPOINTS_FIELD_MANAGER,
+  EndpointsReconciler,
+  podKey,
+  skippedCounter,
+} from './endpoints.ts';
 import { DEFAULT_GATEWAY_POD, GatewayDeployments, type GatewayPodOptions } from './gateways.ts';
 import { heartbeat } from './heartbeat.ts';
 import { GatewayKeys } from './keys.ts';
@@ -40,6 +49,8 @@ export interface WorkerOptions {
   workers: number;
   log: Logger;
   metrics?: ReconcileMetrics;
+  /** Where the worker's own counters go (skipped endpoints); unset: not exported. */
+  registry?: Registry;
   /** Told why the worker cannot serve yet (undefined: it can); for /readyz. */
   readiness?: (notReady: string | undefined) => void;
   /** How the slices' gateway pods are run; default: the released image. */
@@ -48,17 +59,22 @@ export interface WorkerOptions {
 
 export async function runWorker(o: WorkerOptions, signal: AbortSignal): Promise<void> {
   await ensureNamespace(o.local, signal, o.log);
+  const counters = { skipped: o.registry ? skippedCounter(o.registry) : undefined };
   const elector = new LeaderElector({
     kubeConfig: o.local,
     namespace: SYSTEM_NAMESPACE,
     name: WORKER_FIELD_MANAGER,
     log: o.log,
-    onStartedLeading: (leading) => lead(o, leading),
+    onStartedLeading: (leading) => lead(o, counters, leading),
   });
   while (!signal.aborted) await elector.run(signal);
 }
 
-async function lead(o: WorkerOptions, signal: AbortSignal): Promise<void> {
+interface Counters {
+  skipped: Counter<'reason'> | undefined;
+}
+
+async function lead(o: WorkerOptions, counters: Counters, signal: AbortSignal): Promise<void> {
   const { log } = o;
   const hubNamespace = clusterNamespace(o.cluster);
   const managed = `app.kubernetes.io/managed-by=${WORKER_MANAGED['app.kubernetes.io/managed-by']}`;
@@ -71,7 +87,8 @@ async function lead(o: WorkerOptions, signal: AbortSignal): Promise<void> {
   const namespaces = namespaceInformer(o.local, log, { labelSelector: SLICE_LABEL });
   const nads = customInformer<KubernetesObject>(o.local, NAD, log, { labelSelector: managed });
   const gatewayPods = gatewayPodInformer(o.local, log);
-  const local: Informer<KubernetesObject>[] = [slices, namespaces, nads, gatewayPods];
+  const slicePods = slicePodInformer(o.local, log);
+  const local: Informer<KubernetesObject>[] = [slices, namespaces, nads, gatewayPods, slicePods];
 
   const queue = new WorkQueue();
   const all = (): void => {
@@ -90,7 +107,35 @@ async function lead(o: WorkerOptions, signal: AbortSignal): Promise<void> {
     namespaces.on(ev, all);
   }
 
+  const endpointsQueue = new WorkQueue();
+  const endpointsOf = (slice: string | undefined): void => {
+    if (slice) endpointsQueue.addAfter(slice, COALESCE_MS);
+  };
+  // The slice a pod was last seen in: an update event does not carry the label's old value.
+  const podSlice = new Map<string, string>();
+  for (const ev of ['add', 'update', 'delete'] as const) {
+    slicePods.on(ev, (p) => {
+      const key = podKey(p);
+      const slice = p.metadata?.labels?.[SLICE_LABEL];
+      endpointsOf(podSlice.get(key));
+      endpointsOf(slice);
+      if (ev === 'delete' || !slice) podSlice.delete(key);
+      else podSlice.set(key, slice);
+    });
+    slices.on(ev, (s) => endpointsOf(s.metadata.name));
+    workerSlices.on(ev, (w) => endpointsOf(w.metadata.name));
+  }
+
   const stopAll = (): void => void Promise.all([workerSlices, ...local].map((i) => i.stop()));
+  const endpoints = new EndpointsReconciler({
+    hubNamespace,
+    pods: slicePods,
+    slices,
+    workerSlices,
+    local: new Applier(o.local, ENDPOINTS_FIELD_MANAGER),
+    hub: new Applier(o.hub, ENDPOINTS_FIELD_MANAGER),
+    ...(counters.skipped ? { skipped: counters.skipped } : {}),
+  });
   signal.addEventListener('abort', stopAll, { once: true });
   const resync = setInterval(all, RESYNC_MS);
   try {
@@ -127,6 +172,11 @@ async function lead(o: WorkerOptions, signal: AbortSignal): Promise<void> {
         log,
         onReconcile: o.metrics?.hook('worker', queue),
       }),
+      runWorkers(endpointsQueue, 1, endpoints.reconcile, signal, {
+        name: 'endpoints',
+        log,
+        onReconcile: o.metrics?.hook('endpoints', endpointsQueue),
+      }),
       heartbeat(o.hub, hubNamespace, o.cluster, signal, log),
     ]);
   } finally {
@@ -134,6 +184,7 @@ async function lead(o: WorkerOptions, signal: AbortSignal): Promise<void> {
     clearInterval(resync);
     signal.removeEventListener('abort', stopAll);
     queue.shutdown();
+    endpointsQueue.shutdown();
     await Promise.all([workerSlices, ...local].map((i) => i.stop()));
   }
 }
@@ -148,6 +199,19 @@ function gatewayPodInformer(kc: KubeConfig, log: Logger): Informer<V1Pod> {
     list: (s) => api.listNamespacedPod({ namespace: SYSTEM_NAMESPACE, ...s }),
     labelSelector,
     name: 'gateway-pods',
+    log,
+  });
+}
+
+/** Every slice pod of this cluster (the webhook labels injected pods slicenet.dev/slice=<slice>). */
+function slicePodInformer(kc: KubeConfig, log: Logger): Informer<V1Pod> {
+  const api = kc.makeApiClient(CoreV1Api);
+  return new Informer<V1Pod>({
+    kubeConfig: kc,
+    path: '/api/v1/pods',
+    list: (s) => api.listPodForAllNamespaces(s),
+    labelSelector: SLICE_LABEL,
+    name: 'slice-pods',
     log,
   });
 }
