@@ -99,14 +99,17 @@ export function judgeGateways(views: GatewayView[], members: string[]): Finding[
               `-n ${SYSTEM_NAMESPACE} get pods`,
           ),
         );
-      } else if (!p.connected) {
+      } else if (!p.connected || peerFault) {
+        // An idle tunnel notices a silent peer only at its next rekey: a peer gateway that has
+        // stopped is a dead tunnel whatever this side still says.
         const stale = peerFault && byCluster.get(peer);
         findings.push(
           notOk(
             'fail',
             CHECK,
             scope,
-            `tunnel ${v.cluster} → ${peer} is DOWN${p.endpoint ? ` (peer endpoint ${p.endpoint})` : ''}` +
+            `tunnel ${v.cluster} → ${peer} is ${p.connected ? `still reported up, but ${peer}'s gateway is gone` : 'DOWN'}` +
+              `${p.endpoint ? ` (peer endpoint ${p.endpoint})` : ''}` +
               (p.handshakeAgeSeconds !== undefined ? `, last handshake ${p.handshakeAgeSeconds} s ago` : ''),
             stale
               ? `${peer}'s gateway is not working: ${peerFault.detail}`

@@ -81,6 +81,16 @@ test('gateways: a stopped gateway is named on its side and as the cause on the p
   );
 });
 
+test('gateways: an idle tunnel still called up towards a stopped gateway fails all the same', (t) => {
+  const f = judgeGateways(
+    [view('c1', [gw('g1', { peers: [up('c2')] })]), view('c2', [gw('g2', { lastUpdateTime: ago(40) })])],
+    ['c1', 'c2'],
+  );
+  const peer = f.find((x) => x.scope === 'c1 → c2')!;
+  t.is(peer.verdict, 'fail');
+  t.regex(peer.detail, /still reported up, but c2's gateway is gone/);
+});
+
 test('gateways: a tunnel down while both gateways report points at UDP or keys', (t) => {
   const f = judgeGateways(
     [
