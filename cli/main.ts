@@ -11,6 +11,7 @@ import { describe } from './commands/describe.ts';
 import { diagnose } from './commands/diagnose.ts';
 import { exportService, unexportService } from './commands/export.ts';
 import { get } from './commands/get.ts';
+import { install } from './commands/install.ts';
 import { join } from './commands/join.ts';
 import { leave } from './commands/leave.ts';
 import { register } from './commands/register.ts';
@@ -30,6 +31,7 @@ const COMMANDS: Command[] = [
   exportService,
   unexportService,
   register,
+  install,
 ];
 
 const GLOBAL_HELP = `Global flags (every command):
