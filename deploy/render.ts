@@ -53,12 +53,22 @@ export class RenderError extends SlicenetError {
   }
 }
 
-/** Renders the kustomization in `dir`; `extra` is applied on top, as an overlay of it would be. */
-export function renderKustomization(dir: string, extra: Kustomization = {}): Obj[] {
-  const k = readKustomization(dir);
+/**
+ * Renders the kustomization in `dir`. `extra` adds labels and images after the directory's own,
+ * before its replacements: so a replacement that copies an image copies the overlay's.
+ */
+export function renderKustomization(
+  dir: string,
+  extra: Pick<Kustomization, 'labels' | 'images'> = {},
+): Obj[] {
+  const own = readKustomization(dir);
+  const k: Kustomization = {
+    ...own,
+    labels: [...(own.labels ?? []), ...(extra.labels ?? [])],
+    images: [...(own.images ?? []), ...(extra.images ?? [])],
+  };
   const objs = (k.resources ?? []).flatMap((r) => loadResource(dir, r));
   transform(objs, k, dir);
-  transform(objs, extra, `${dir} (overlay)`);
   return objs;
 }
 
