@@ -52,6 +52,16 @@ export async function readMeter(netns: string): Promise<Counters> {
   return out;
 }
 
+/**
+ * The counters and when they were read: the middle of the `nft` run, since on a loaded machine
+ * starting the process alone can take tens of milliseconds, a few % of a short window.
+ */
+async function timedRead(netns: string): Promise<[Counters, number]> {
+  const t0 = performance.now();
+  const c = await readMeter(netns);
+  return [c, (t0 + performance.now()) / 2];
+}
+
 export interface Sender {
   ns: Netns;
   argv: string[];
@@ -82,11 +92,10 @@ export async function sendAndMeasure(
   try {
     await sleep(w.settleMs ?? 1000);
     if (w.during) await w.during();
-    const c1 = await readMeter(meterNetns);
-    const t1 = performance.now();
+    const [c1, t1] = await timedRead(meterNetns);
     await sleep(w.windowMs ?? 1600);
-    const c2 = await readMeter(meterNetns);
-    const secs = (performance.now() - t1) / 1000;
+    const [c2, t2] = await timedRead(meterNetns);
+    const secs = (t2 - t1) / 1000;
     await Promise.race([Promise.all(exited), sleep(5000)]);
     const rates = new Map<number, number>();
     for (const p of ports) {
