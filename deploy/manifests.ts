@@ -5,7 +5,7 @@
  * credential — in the order a cluster can take them in (CRDs and the namespace first, the
  * webhook configurations last, once the webhook they call exists).
  */
-import { loadAllYaml } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SYSTEM_NAMESPACE } from '../controller/api/names.ts';
@@ -63,7 +63,7 @@ export function crds(): Obj[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .flatMap((f) => loadAllYaml(readFileSync(join(dir, f), 'utf8')) as Obj[]);
+    .flatMap((f) => loadAll(readFileSync(join(dir, f), 'utf8')) as Obj[]);
 }
 
 export function manifests(component: Component, o: ManifestOptions = {}): Obj[] {

@@ -14,7 +14,7 @@
  * Each directory's transformers run on its own resources (its bases included), after the bases'
  * own, as kustomize does: labels, then images, then replacements.
  */
-import { loadAllYaml } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SlicenetError } from '../lib/errors.ts';
@@ -75,7 +75,7 @@ export function renderKustomization(
 function readKustomization(dir: string): Kustomization {
   const file = join(dir, 'kustomization.yaml');
   if (!existsSync(file)) throw new RenderError(`${dir} has no kustomization.yaml`);
-  const k = (loadAllYaml(readFileSync(file, 'utf8'))[0] ?? {}) as Kustomization & Record<string, unknown>;
+  const k = (loadAll(readFileSync(file, 'utf8'))[0] ?? {}) as Kustomization & Record<string, unknown>;
   for (const key of Object.keys(k))
     if (!KNOWN.has(key))
       throw new RenderError(
@@ -89,7 +89,7 @@ function loadResource(dir: string, entry: string): Obj[] {
   if (!existsSync(path))
     throw new RenderError(`${join(dir, 'kustomization.yaml')}: resource ${entry} not found`);
   if (statSync(path).isDirectory()) return renderKustomization(path);
-  return (loadAllYaml(readFileSync(path, 'utf8')) as (Obj | null)[]).filter((o): o is Obj => {
+  return (loadAll(readFileSync(path, 'utf8')) as (Obj | null)[]).filter((o): o is Obj => {
     if (o === null) return false;
     if (!o.apiVersion || !o.kind || !o.metadata?.name)
       throw new RenderError(`${path}: every object needs apiVersion, kind and metadata.name`);

@@ -4,7 +4,8 @@
  * field manager kubectl-slice; `--dry-run=server` has the API server validate every object
  * (schema, RBAC, admission) without persisting any.
  */
-import { CoreV1Api, dumpYaml, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, loadAllYaml, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { dump } from 'js-yaml';
 import { readFileSync } from 'node:fs';
 import { Applier } from '../../lib/kube/apply.ts';
 import { isNotFound, loadKubeConfig } from '../../lib/kube/client.ts';
@@ -78,6 +79,10 @@ function options(which: Component, v: Values): ManifestOptions {
   return { ...o, ...workerOptions(v) };
 }
 
+/** kubectl's YAML: documents separated by ---, long strings (CEL rules) unfolded. */
+const yamlStream = (objs: Obj[]): string =>
+  objs.map((o) => dump(o, { noRefs: true, lineWidth: -1 })).join('---\n');
+
 const resourceOf = (o: Obj): string => {
   const group = o.apiVersion.includes('/') ? `.${o.apiVersion.split('/')[0]}` : '';
   return `${o.kind.toLowerCase()}${group}/${o.metadata.name}`;
@@ -103,9 +108,12 @@ async function apply(kube: Kube, objs: Obj[], dryRun: boolean, out: Write): Prom
       );
   }
   const applier = new Applier(kube.kc, FIELD_MANAGER);
-  for (const o of objs) {
+  // client-node sends its own models, not plain JSON (it would drop e.g. a CRD's `default`):
+  // the same objects, read into the models through its YAML loader.
+  const models = loadAllYaml(yamlStream(objs)) as KubernetesObject[];
+  for (const [i, o] of objs.entries()) {
     const what = `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
-    await kube.call(what, () => applier.apply(o, { dryRun }));
+    await kube.call(what, () => applier.apply(models[i]!, { dryRun }));
     out(`${resourceOf(o)} serverside-applied${dryRun ? ' (server dry run)' : ''}\n`);
   }
 }
@@ -144,6 +152,6 @@ as a YAML stream, or applies them with server-side apply (field manager kubectl-
       return apply(connect(p.values), objs, dryRun === 'server', out);
     if (format === 'json')
       return out(JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }, null, 2) + '\n');
-    out(objs.map((o) => dumpYaml(o)).join('---\n'));
+    out(yamlStream(objs));
   },
 };

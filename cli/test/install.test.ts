@@ -5,7 +5,7 @@
  * overlay flags, and each bad command line exiting 2 with a message naming the flag.
  */
 import test from 'ava';
-import { loadAllYaml } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,7 +109,7 @@ test('the built-in renderer and kubectl kustomize agree on deploy/hub and deploy
   for (const dir of ['hub', 'worker']) {
     const r = await runRaw(['kubectl', 'kustomize', join(repo, 'deploy', dir)]);
     t.is(r.exitCode, 0, r.stderr);
-    const theirs = new Map((loadAllYaml(r.stdout) as Obj[]).map((o) => [key(o), o]));
+    const theirs = new Map((loadAll(r.stdout) as Obj[]).map((o) => [key(o), o]));
     const ours = renderKustomization(join(repo, 'deploy', dir));
     t.deepEqual(ours.map(key).sort(), [...theirs.keys()].sort(), dir);
     for (const o of ours) t.deepEqual(o, theirs.get(key(o)), key(o));
@@ -148,7 +148,7 @@ current-context: w
   );
   const r = await run(['worker', '--hub-kubeconfig', file]);
   t.is(r.code, 0, r.err);
-  const objs = loadAllYaml(r.out) as Obj[];
+  const objs = loadAll(r.out) as Obj[];
   t.is(objs[0]!.kind, 'CustomResourceDefinition');
   t.deepEqual(objs.find((o) => o.kind === 'ConfigMap')!.data, { cluster: 'west' });
   const secret = objs.find((o) => o.kind === 'Secret' && o.metadata.name === 'slicenet-hub-kubeconfig');
