@@ -11,8 +11,8 @@
  * So the least surprising fix is to serve that address where the pods' packets already go,
  * as NodeLocal DNSCache binds the cluster DNS address on every node: one slicenet-dns per
  * cluster, a host-network process on the cluster's first node (`<cluster>-n1`), listening on
- * the resolv.conf nameserver address, held as a /32 on a dummy link `slicedns0` in that node's
- * namespace; every other node of the cluster routes the /32 to it over the LAN. Pods then
+ * the resolv.conf nameserver address, held as a /32 on the loopback of that node's namespace
+ * (no dummy link: the lab's kernel may lack the module); every other node of the cluster routes the /32 to it over the LAN. Pods then
  * resolve `<svc>.<ns>.svc.slice.local` with their ordinary resolver (glibc, dig, curl) and
  * nothing of the lab kubelet changes. Names outside `slice.local` are refused, as before they
  * went unanswered. The address is bound exactly, not 0.0.0.0: a reply must come from the
@@ -35,7 +35,6 @@ const repo = join(import.meta.dirname, '..');
 
 /** Not netop's 8086, which runs on every node. */
 export const LAB_DNS_PROBE_PORT = 8087;
-export const LAB_DNS_LINK = 'slicedns0';
 export const LAB_CLUSTER_DNS = '10.96.0.10';
 
 export const dnsProcessId = (cluster: string): string => `dns-${cluster}`;
@@ -72,7 +71,7 @@ export const labDnsNode = (lab: Lab, cluster: string): string => lab.cluster(clu
 /**
  * Puts the address on the DNS node, routes it from the others, and starts slicenet-dns there,
  * reading the cluster's ServiceImports with the lab's admin kubeconfig. Netns deletion at
- * `lab down` takes the link and routes; the process is a lab process.
+ * `lab down` takes the address and routes; the process is a lab process.
  */
 export async function startLabDns(
   lab: Lab,
@@ -82,11 +81,7 @@ export async function startLabDns(
   const address = labDnsAddress();
   const c = lab.cluster(cluster);
   const [home, ...others] = c.nodes;
-  const onHome = (argv: string[]): Promise<string> => run(argv, { netns: home!.netns });
-  const link = await runRaw(['ip', 'link', 'show', LAB_DNS_LINK], { netns: home!.netns });
-  if (link.exitCode !== 0) await onHome(['ip', 'link', 'add', LAB_DNS_LINK, 'type', 'dummy']);
-  await onHome(['ip', 'addr', 'replace', `${address.address}/32`, 'dev', LAB_DNS_LINK]);
-  await onHome(['ip', 'link', 'set', LAB_DNS_LINK, 'up']);
+  await run(['ip', 'addr', 'replace', `${address.address}/32`, 'dev', 'lo'], { netns: home!.netns });
   for (const n of others)
     await run(['ip', 'route', 'replace', `${address.address}/32`, 'via', home!.ip], { netns: n.netns });
   const all = {

@@ -4,7 +4,8 @@
  *   every cluster   CRDs, namespace slicenet-system, the webhook (pod NIC injection; on the hub
  *                   also SliceConfig validation), a worker pulling from the hub with the
  *                   credential `kubectl slice register` made for it, an agent and netop per node, and the
- *                   label `slicenet.dev/gateway=true` on the nodes that may run gateways
+ *                   label `slicenet.dev/gateway=true` on the nodes that may run gateways, and
+ *                   slicenet-dns on the first node, serving the pods' resolver address (dns/lab.ts)
  *   the hub         the hub controller, and each member registered as a Cluster
  *
  * Every process is a lab process (lab/process.ts): `lab down` stops it. Idempotent for objects
@@ -20,6 +21,7 @@ import { startLabWebhook } from '../webhooks/lab.ts';
 import { startLabAgent, waitLabAgentReady } from '../worker-agent/lab.ts';
 import { startLabNetop, waitLabNetopReady } from '../netop/lab.ts';
 import { labelGatewayNodes } from '../slice-gateway/lab.ts';
+import { startLabDns, waitLabDnsReady } from '../dns/lab.ts';
 import type { Lab } from './lab.ts';
 
 const repo = join(import.meta.dirname, '..');
@@ -72,6 +74,7 @@ export async function installSlicenet(lab: Lab, o: InstallOptions = {}): Promise
   for (const n of nodes) startLabAgent(lab, n);
   for (const n of nodes) startLabNetop(lab, n);
   await Promise.all(clusters.map((c) => startLabWebhook(lab, c, { namespace: SYSTEM_NAMESPACE })));
+  for (const c of clusters) await startLabDns(lab, c);
 
   const perCluster = o.gatewayNodes ?? 2;
   for (const c of lab.plan.clusters)
@@ -82,6 +85,7 @@ export async function installSlicenet(lab: Lab, o: InstallOptions = {}): Promise
     );
   await Promise.all(nodes.map((n) => waitLabAgentReady(lab, n)));
   await Promise.all(nodes.map((n) => waitLabNetopReady(lab, n, 120_000)));
+  await Promise.all(clusters.map((c) => waitLabDnsReady(lab, c, 120_000)));
   say(
     `Slicenet installed: hub ${hub}, ${clusters.length} member clusters, ${nodes.length} agents and netops ready`,
   );
