@@ -6,37 +6,46 @@
  * loopback port handed to a forwarder (as for the API servers, lab/forwarder.ts), for a
  * browser and for tests.
  *
- *   file_sd   every Slicenet process the install started (the lab's process records: which
- *             namespace, which probe port), with `cluster` and `node` target labels; rewritten
- *             by `writeLabTargets` when processes are added, and Prometheus re-reads the file
- *   k8s SD    the gateway pods the workers create (host network, probes on the tunnel's port
- *             number), found through each cluster's API server as a real cluster's would be
- *   rules     deploy/monitoring/slicenet-rules.yaml, the alert rules shipped to operators
+ *   discovery (a lab process, this file's main)   every few seconds
+ *     lab process records ─┐  (which namespace, which probe port: controller, workers,
+ *                          │   webhooks, agents, netop, dns)
+ *     gateway pods ────────┼─► targets.json (file_sd, job/cluster/node labels) ─► prometheus
+ *     (each cluster's API) ┘   rewritten only when it changes        rules: deploy/monitoring
  *
- * Its data lives under the lab directory with bounded retention, and `lab down` stops it and
- * removes it with everything else of the lab.
+ * Why a discovery loop and not Prometheus's own Kubernetes discovery: Debian builds prometheus
+ * without it (`kubernetes_sd_configs` is an unknown field there). The loop does what it would
+ * for the gateway pods — their host address and `probes` port, their node — and also covers the
+ * lab's host processes, which have no pods at all.
+ *
+ * Data lives under the lab directory with bounded retention; `lab down` stops all three
+ * processes and removes the data with the rest of the lab.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { DEFAULT_PROBE_PORT } from '../controller/config.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { GATEWAY_APP, SYSTEM_NAMESPACE } from '../controller/api/names.ts';
+import { DEFAULT_PROBE_PORT } from '../controller/config.ts';
 import { DEFAULT_DNS_PROBE_PORT } from '../dns/config.ts';
 import { waitFor } from '../lib/wait.ts';
 import { LAB_NETOP_PROBE_PORT } from '../netop/lab.ts';
 import { LAB_AGENT_PROBE_PORT } from '../worker-agent/lab.ts';
-import type { Lab } from './lab.ts';
+import { Lab } from './lab.ts';
 import type { LabPlan } from './plan.ts';
 import type { ProcessRecord } from './process.ts';
 
 const repo = join(import.meta.dirname, '..');
 export const RULES_FILE = join(repo, 'deploy', 'monitoring', 'slicenet-rules.yaml');
 export const PROMETHEUS_ID = 'prometheus';
+const FORWARDER_ID = 'prometheus-forwarder';
+const DISCOVERY_ID = 'prometheus-discovery';
 /** Where Prometheus listens inside the WAN namespace. */
 const LISTEN = { host: '127.0.0.1', port: 9090 };
 
 export interface PrometheusOptions {
-  /** Scrape and rule evaluation interval, seconds (default 5; tests use less). */
+  /** Scrape, rule evaluation and discovery interval, seconds (default 5; tests use less). */
   intervalSeconds?: number;
   /** TSDB retention by time, e.g. '6h' (default), and by size, e.g. '256MB' (default). */
   retentionTime?: string;
@@ -53,6 +62,7 @@ const JOBS: { id: RegExp; job: string; port: number }[] = [
   { id: /^(slicenet-)?dns/, job: 'slicenet-dns', port: DEFAULT_DNS_PROBE_PORT },
 ];
 
+/** A file_sd target group. */
 export interface TargetGroup {
   targets: string[];
   labels: Record<string, string>;
@@ -63,7 +73,7 @@ const targetsFile = (lab: Lab): string => join(dir(lab), 'targets.json');
 const endpointFile = (lab: Lab): string => join(dir(lab), 'endpoint');
 
 /** One target group per Slicenet process in the lab's process records. */
-export function labTargets(plan: LabPlan, records: readonly ProcessRecord[]): TargetGroup[] {
+export function processTargets(plan: LabPlan, records: readonly ProcessRecord[]): TargetGroup[] {
   const hosts = new Map<string, { ip: string; cluster: string; node: string }>();
   for (const c of plan.clusters) {
     hosts.set(c.controlPlane.netns, { ip: c.controlPlane.ip, cluster: c.name, node: `${c.name}-cp` });
@@ -87,21 +97,31 @@ export function labTargets(plan: LabPlan, records: readonly ProcessRecord[]): Ta
   });
 }
 
-/** The files a lab's prometheus.yml names. */
-export interface ConfigFiles {
-  targets: string;
-  rules: string;
-  /** Per cluster, a kubeconfig that reaches its API server on the cluster LAN. */
-  kubeconfigs: Record<string, string>;
+/** What discovery needs of a gateway pod. */
+export interface GatewayPodInfo {
+  metadata?: { name?: string };
+  spec?: { nodeName?: string; containers?: { ports?: { name?: string; containerPort: number }[] }[] };
+  status?: { phase?: string; hostIP?: string };
+}
+
+/** A target per running gateway pod: host network, probes on the container port named `probes`. */
+export function gatewayTargets(cluster: string, pods: readonly GatewayPodInfo[]): TargetGroup[] {
+  return pods.flatMap((p) => {
+    const port = p.spec?.containers?.flatMap((c) => c.ports ?? []).find((x) => x.name === 'probes');
+    const host = p.status?.hostIP;
+    if (p.status?.phase !== 'Running' || !host || !port) return [];
+    const labels = { job: GATEWAY_APP, cluster, node: p.spec?.nodeName ?? '', pod: p.metadata?.name ?? '' };
+    return [{ targets: [`${host}:${port.containerPort}`], labels }];
+  });
 }
 
 /** prometheus.yml for the lab (JSON, which is YAML). */
-export function prometheusConfig(plan: LabPlan, files: ConfigFiles, o: PrometheusOptions = {}): object {
+export function prometheusConfig(
+  plan: LabPlan,
+  files: { targets: string; rules: string },
+  o: PrometheusOptions = {},
+): object {
   const interval = `${o.intervalSeconds ?? 5}s`;
-  const label = (source: string, target: string): object => ({
-    source_labels: [`__meta_kubernetes_pod_${source}`],
-    target_label: target,
-  });
   return {
     global: {
       scrape_interval: interval,
@@ -111,58 +131,67 @@ export function prometheusConfig(plan: LabPlan, files: ConfigFiles, o: Prometheu
       external_labels: { lab: plan.name },
     },
     rule_files: [files.rules],
-    scrape_configs: [
-      {
-        // job, cluster and node come from the targets file.
-        job_name: 'slicenet',
-        file_sd_configs: [{ files: [files.targets], refresh_interval: interval }],
-      },
-      {
-        job_name: 'slicenet-gateway',
-        kubernetes_sd_configs: plan.clusters.map((c) => ({
-          role: 'pod',
-          kubeconfig_file: files.kubeconfigs[c.name],
-          namespaces: { names: [SYSTEM_NAMESPACE] },
-          selectors: [{ role: 'pod', label: `app.kubernetes.io/name=${GATEWAY_APP}` }],
-        })),
-        relabel_configs: [
-          { source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: 'probes', action: 'keep' },
-          label('node_name', 'node'),
-          label('name', 'pod'),
-          // A cluster is known by its LAN: the pods run on the host network.
-          ...plan.clusters.map((c) => ({
-            source_labels: ['__meta_kubernetes_pod_host_ip'],
-            regex: c.lanCidr.replace(/\.0\/24$/, '').replace(/\./g, '\\.') + '\\.\\d+',
-            target_label: 'cluster',
-            replacement: c.name,
-          })),
-        ],
-      },
-    ],
+    // job, cluster and node come from the targets file.
+    scrape_configs: [{ job_name: 'slicenet', file_sd_configs: [{ files: [files.targets] }] }],
   };
 }
 
-/** (Re)writes the file_sd targets from the lab's process records; Prometheus picks it up. */
-export function writeLabTargets(lab: Lab): TargetGroup[] {
-  const groups = labTargets(lab.plan, lab.processes.list());
-  mkdirSync(dir(lab), { recursive: true });
-  // Prometheus must never read a half-written file: a rename replaces it at once.
-  writeFileSync(`${targetsFile(lab)}.tmp`, JSON.stringify(groups, null, 2));
+/** Writes the targets file when it changed; a rename, so Prometheus never reads half a file. */
+function writeTargets(lab: Lab, groups: TargetGroup[]): void {
+  const text = JSON.stringify(groups, null, 2);
+  let old = '';
+  try {
+    old = readFileSync(targetsFile(lab), 'utf8');
+  } catch {
+    // first write
+  }
+  if (text === old) return;
+  writeFileSync(`${targetsFile(lab)}.tmp`, text);
   renameSync(`${targetsFile(lab)}.tmp`, targetsFile(lab));
+}
+
+/** One discovery round: the lab's processes, and each cluster's gateway pods as its API lists them. */
+export async function discoverOnce(lab: Lab, apis: Map<string, CoreV1Api>): Promise<TargetGroup[]> {
+  const groups = processTargets(lab.plan, lab.processes.list());
+  for (const [cluster, api] of apis) {
+    const pods = await api
+      .listNamespacedPod({
+        namespace: SYSTEM_NAMESPACE,
+        labelSelector: `app.kubernetes.io/name=${GATEWAY_APP}`,
+      })
+      .then((l) => l.items)
+      // An API server down for a moment: keep what the last round found for this cluster.
+      .catch(() => undefined);
+    if (pods) groups.push(...gatewayTargets(cluster, pods));
+    else groups.push(...lastGateways(lab, cluster));
+  }
+  writeTargets(lab, groups);
   return groups;
 }
 
+function lastGateways(lab: Lab, cluster: string): TargetGroup[] {
+  try {
+    return (JSON.parse(readFileSync(targetsFile(lab), 'utf8')) as TargetGroup[]).filter(
+      (g) => g.labels.job === GATEWAY_APP && g.labels.cluster === cluster,
+    );
+  } catch {
+    return [];
+  }
+}
+
 /**
- * Starts Prometheus in the lab's WAN namespace and a loopback forwarder to it; resolves with
- * the loopback URL once Prometheus is ready.
+ * Starts Prometheus in the lab's WAN namespace, its discovery loop and a loopback forwarder;
+ * resolves with the loopback URL once Prometheus is ready.
  */
 export async function startLabPrometheus(lab: Lab, o: PrometheusOptions = {}): Promise<string> {
   const d = dir(lab);
   mkdirSync(join(d, 'data'), { recursive: true });
-  writeLabTargets(lab);
+  const apis = new Map(
+    lab.plan.clusters.map((c) => [c.name, lab.kubeConfig(c.name).makeApiClient(CoreV1Api)]),
+  );
+  await discoverOnce(lab, apis);
   const config = join(d, 'prometheus.yml');
-  const kubeconfigs = Object.fromEntries(lab.plan.clusters.map((c) => [c.name, lab.lanKubeconfig(c.name)]));
-  const files = { targets: targetsFile(lab), rules: RULES_FILE, kubeconfigs };
+  const files = { targets: targetsFile(lab), rules: RULES_FILE };
   writeFileSync(config, JSON.stringify(prometheusConfig(lab.plan, files, o), null, 2));
   lab.processes.start({
     id: PROMETHEUS_ID,
@@ -178,7 +207,13 @@ export async function startLabPrometheus(lab: Lab, o: PrometheusOptions = {}): P
     ],
     cwd: d,
   });
-  const port = await forwardLoopback(lab, `${PROMETHEUS_ID}-forwarder`);
+  const tsx = [process.execPath, '--import', 'tsx'];
+  lab.processes.start({
+    id: DISCOVERY_ID,
+    argv: [...tsx, fileURLToPath(import.meta.url), lab.plan.name, String(o.intervalSeconds ?? 5)],
+    cwd: repo,
+  });
+  const port = await forwardLoopback(lab, [...tsx, join(repo, 'lab', 'forwarder.ts')]);
   writeFileSync(endpointFile(lab), `http://127.0.0.1:${port}`);
   const url = labPrometheusUrl(lab);
   try {
@@ -197,19 +232,19 @@ export async function startLabPrometheus(lab: Lab, o: PrometheusOptions = {}): P
 }
 
 /**
- * A loopback port of the root namespace whose listening socket a forwarder in the WAN
+ * A loopback port of the root namespace whose listening socket the forwarder in the WAN
  * namespace serves (see lab/forwarder.ts), piping each connection to Prometheus.
  */
-async function forwardLoopback(lab: Lab, id: string): Promise<number> {
+async function forwardLoopback(lab: Lab, forwarder: string[]): Promise<number> {
   const listener = createServer();
   await new Promise<void>((ok, fail) =>
     listener.listen({ host: '127.0.0.1', port: 0 }, ok).once('error', fail),
   );
   const { port } = listener.address() as { port: number };
+  // net.Server keeps its file descriptor on the internal handle; there is no public accessor.
   const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;
-  const forwarder = [process.execPath, '--import', 'tsx', join(repo, 'lab', 'forwarder.ts')];
   lab.processes.start({
-    id,
+    id: FORWARDER_ID,
     netns: lab.plan.wanNetns,
     argv: [...forwarder, LISTEN.host, String(LISTEN.port)],
     passFds: [fd],
@@ -247,6 +282,23 @@ export async function promQuery(lab: Lab, expr: string): Promise<Sample[]> {
 }
 
 export async function stopLabPrometheus(lab: Lab): Promise<void> {
-  await lab.processes.stop(`${PROMETHEUS_ID}-forwarder`);
-  await lab.processes.stop(PROMETHEUS_ID);
+  for (const id of [FORWARDER_ID, DISCOVERY_ID, PROMETHEUS_ID]) await lab.processes.stop(id);
+}
+
+// The discovery loop, as a lab process: prometheus.ts <lab> <interval seconds>.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [name, seconds] = process.argv.slice(2);
+  if (!name || !/^\d+$/.test(seconds ?? '')) {
+    process.stderr.write('usage: prometheus.ts <lab> <interval seconds>\n');
+    process.exit(2);
+  }
+  const lab = Lab.open(name);
+  const apis = new Map(
+    lab.plan.clusters.map((c) => [c.name, lab.kubeConfig(c.name).makeApiClient(CoreV1Api)]),
+  );
+  process.once('SIGTERM', () => process.exit(0));
+  for (;;) {
+    await discoverOnce(lab, apis).catch((err: Error) => process.stderr.write(`discovery: ${err.message}\n`));
+    await sleep(Number(seconds) * 1000);
+  }
 }
