@@ -65,6 +65,19 @@ export interface NativeBinding {
     slotSize: number,
     vnetHdrLen: number,
   ) => NativeReader;
+  gsoSplit(
+    src: Uint8Array,
+    srcOffsets: Uint32Array,
+    srcLengths: Uint32Array,
+    start: number,
+    end: number,
+    dst: Uint8Array,
+    dstOffsets: Uint32Array,
+    dstLengths: Uint32Array,
+    first: Uint32Array,
+    maxFrame: number,
+    ctl: Int32Array,
+  ): number;
   AeadKey: new (alg: string, key: Uint8Array) => NativeAeadKey;
   sealBatch(
     key: NativeAeadKey,

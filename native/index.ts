@@ -30,6 +30,8 @@ export {
   sealBatch,
 } from './aead.ts';
 export type { AeadAlg, Opened } from './aead.ts';
+export { Segmenter } from './gso.ts';
+export type { Segmented, SegmenterCounts } from './gso.ts';
 export { TUN_F, Tap, TapReader, openTap } from './tap.ts';
 export type { TapOptions, TapReaderOptions } from './tap.ts';
 export type { ReaderCounters } from './reader.ts';

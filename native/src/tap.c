@@ -85,7 +85,8 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* writeFrames(fd, vnetHdrLen, buf, offsets, lengths, start, end, ctl) -> next index */
+/* writeFrames(fd, vnetHdrLen, buf, offsets, lengths, start, end, ctl) -> next index
+ * ctl: [1] out refused frames, [2] out errno of the last, [3] in virtio_net_hdr flags. */
 static napi_value write_frames(napi_env env, napi_callback_info info) {
   napi_value argv[8];
   int fd;
@@ -107,10 +108,14 @@ static napi_value write_frames(napi_env env, napi_callback_info info) {
   size_t n = off.length < len.length ? off.length : len.length;
   SN_TRY(sn_check_ranges(env, "writeFrames", &buf, o, l, n, start, end, 65535));
 
-  /* A zero header: no checksum needed, no segmentation, which is what a plain frame is. */
+  /* A zero header: no checksum needed, no segmentation, which is what a plain frame is;
+   * ctl[3] may add VIRTIO_NET_HDR_F_DATA_VALID (the frame was authenticated end to end). */
+  int32_t *c = (int32_t *)ctl.data;
+  if (c[3] != 0 && c[3] != VIRTIO_NET_HDR_F_DATA_VALID)
+    return sn_throw_range(env, "ctl[3] (virtio_net_hdr flags) must be 0 or %d", VIRTIO_NET_HDR_F_DATA_VALID);
   struct virtio_net_hdr zero;
   memset(&zero, 0, sizeof zero);
-  int32_t *c = (int32_t *)ctl.data;
+  zero.flags = (uint8_t)c[3];
   c[1] = 0;
   uint32_t i = start;
   while (i < end) {
