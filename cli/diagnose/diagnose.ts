@@ -139,7 +139,9 @@ export async function diagnose(hub: Kube, memberOf: Members, o: DiagnoseOptions)
 
   if (want.has('clock'))
     for (const m of members)
-      findings.push(...judgeClock(m.cluster, world.clock, m.clock, world.leases.get(m.cluster), Date.now()));
+      findings.push(
+        ...judgeClock(m.cluster, world.clock, m.clock, world.leases.get(m.cluster), world.leasesReadAtMs),
+      );
 
   const order = (f: Finding): number => {
     const i = (CHECKS as readonly string[]).indexOf(f.check);

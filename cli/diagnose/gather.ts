@@ -52,6 +52,8 @@ export interface HubView {
   workerSlices: WorkerSlice[];
   clusters: Map<string, Cluster>;
   leases: Map<string, V1Lease>;
+  /** This machine's clock when the leases were read, to judge their age by. */
+  leasesReadAtMs: number;
   clock?: ClockSample;
 }
 
@@ -125,6 +127,7 @@ export async function gatherHub(hub: Kube, namespace: string, slice: string): Pr
     workerSlices,
     clusters: new Map(clusterList.map((c) => [c.metadata.name, c])),
     leases,
+    leasesReadAtMs: Date.now(),
     clock,
   };
 }

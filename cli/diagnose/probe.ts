@@ -3,10 +3,13 @@
  * (`GET /api/v1/nodes/<node>:<port>/proxy/readyz`, what `kubectl get --raw` does): the agent
  * and netop run on the host network of every node, so the API server reaches them at the
  * node's address, while the user's machine often cannot (in the lab nothing of the clusters is
- * reachable from the root network namespace). Needs `get` on `nodes/proxy`.
+ * reachable from the root network namespace). Needs `get` on `nodes/proxy`. A lab node is
+ * asked from inside its network namespace instead (lab.ts says why).
  */
 import { ApiException, CoreV1Api } from '@kubernetes/client-node';
+import { runRaw } from '../../lib/exec.ts';
 import type { Kube } from '../kube.ts';
+import { labNodeNetns } from './lab.ts';
 
 export interface ProbeResult {
   ready: boolean;
@@ -38,7 +41,30 @@ export function proxyReason(code: number, body: unknown): string {
   return `HTTP ${code}: ${text || 'no message'}`;
 }
 
+/** /readyz from inside a lab node's network namespace, with curl. */
+async function probeInNetns(netns: string, port: number): Promise<ProbeResult> {
+  const r = await runRaw(
+    [
+      'curl',
+      '-s',
+      '-m',
+      String(TIMEOUT_MS / 1000),
+      '-w',
+      '\n%{http_code}',
+      `http://127.0.0.1:${port}/readyz`,
+    ],
+    { netns, timeoutMs: TIMEOUT_MS + 2000 },
+  );
+  if (r.exitCode === 7) return { ready: false, reason: proxyReason(503, 'connection refused') };
+  if (r.exitCode !== 0) return { ready: false, reason: `no answer (curl exit ${r.exitCode})` };
+  const lines = r.stdout.trimEnd().split('\n');
+  const code = Number(lines.pop());
+  return code === 200 ? { ready: true } : { ready: false, reason: proxyReason(code, lines.join('\n')) };
+}
+
 export async function probeNode(kube: Kube, node: string, port: number): Promise<ProbeResult> {
+  const netns = labNodeNetns(kube.server, node);
+  if (netns) return probeInNetns(netns, port);
   const core = kube.kc.makeApiClient(CoreV1Api);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<ProbeResult>((resolve) => {
