@@ -184,6 +184,8 @@ export interface SliceSpec {
   qos?: QoS;
   gateway: SliceGateway;
   peers?: Peer[];
+  /** WorkerSlice only (the worker does not copy it into the Slice): the slice's imported services. */
+  imports?: ServiceImportSpec[];
 }
 
 /** One peer cluster's tunnel, as the gateway that carries it sees it. */
@@ -216,12 +218,69 @@ export interface GatewayStatus {
   lastUpdateTime?: string;
 }
 
+// ---- Multi-Cluster Services through the hub (controller/README.md, "Exports and imports") ---
+
+export type ServiceImportType = 'ClusterSetIP' | 'Headless';
+export type PortProtocol = 'TCP' | 'UDP' | 'SCTP';
+
+/** A port of an exported service (Service spec.ports) or of an endpoint (EndpointSlice ports). */
+export interface ServicePort {
+  name?: string;
+  /** Default TCP. */
+  protocol?: PortProtocol;
+  port: number;
+  appProtocol?: string;
+}
+
+/** One backend of an exported service, by its slice address. */
+export interface ExportEndpoint {
+  /** The pod's slice0 address. */
+  ip: string;
+  /** The EndpointSlice's hostname, else the pod's name. */
+  hostname?: string;
+  ready: boolean;
+  /** The endpoint's own ports (its EndpointSlice's); clusters may number them differently. */
+  ports?: ServicePort[];
+}
+
+/** A ServiceExport of this cluster, as its worker reports it in WorkerSlice.status.exports. */
+export interface ServiceExportReport {
+  namespace: string;
+  name: string;
+  type: ServiceImportType;
+  ports: ServicePort[];
+  /** The ServiceExport's creationTimestamp: the oldest export wins a conflict (MCS). */
+  exportedAt: string;
+  endpoints: ExportEndpoint[];
+}
+
+/** Why a cluster's export is in conflict with another cluster's export of the same service. */
+export interface ImportConflict {
+  cluster: string;
+  reason: 'PortConflict' | 'TypeConflict';
+  message: string;
+}
+
+/** A service exported somewhere in the slice, merged by the hub, in every member's WorkerSlice.spec.imports. */
+export interface ServiceImportSpec {
+  namespace: string;
+  name: string;
+  type: ServiceImportType;
+  /** The union of the exporters' ports; of conflicting definitions, the oldest export's. */
+  ports: ServicePort[];
+  /** Every exporting cluster with its endpoints, by cluster name. */
+  clusters: { cluster: string; endpoints: ExportEndpoint[] }[];
+  conflicts: ImportConflict[];
+}
+
 export interface SliceStatus {
   /** The spec generation the cluster has put in place. */
   observedGeneration?: number;
   conditions?: Condition[];
   gateways?: GatewayStatus[];
   endpoints?: Endpoint[];
+  /** WorkerSlice only: this cluster's valid ServiceExports in the slice's namespaces. */
+  exports?: ServiceExportReport[];
 }
 
 export type WorkerSlice = SlicenetObject<'WorkerSlice', SliceSpec, SliceStatus>;

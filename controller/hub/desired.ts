@@ -4,7 +4,13 @@
  * compute this, apply it", and applying the same thing twice is a no-op on the API server.
  */
 import { clusterNamespace, SLICE_LABEL } from '../api/names.ts';
-import { API_VERSION, type Peer, type SliceConfig, type WorkerSlice } from '../api/types.ts';
+import {
+  API_VERSION,
+  type Peer,
+  type ServiceImportSpec,
+  type SliceConfig,
+  type WorkerSlice,
+} from '../api/types.ts';
 import { VNI_MIN, type Assignment } from './allocate.ts';
 
 /** Says which SliceConfig a WorkerSlice belongs to; owner references cannot cross namespaces. */
@@ -54,6 +60,8 @@ export interface DesiredInput {
   assignments: readonly Assignment[];
   /** Each member's WorkerSlice as last read, for its reported status. */
   reported: ReadonlyMap<string, WorkerSlice>;
+  /** The slice's merged imports (imports.ts), the same for every member; unset: none. */
+  imports?: readonly ServiceImportSpec[];
 }
 
 export function desiredWorkerSlice(input: DesiredInput, self: Assignment): WorkerSlice {
@@ -83,6 +91,7 @@ export function desiredWorkerSlice(input: DesiredInput, self: Assignment): Worke
         port: gatewayPort(sc, vni),
       },
       peers: assignments.filter((a) => a.name !== self.name).map((a) => peerOf(a, reported.get(a.name))),
+      imports: [...(input.imports ?? [])],
     },
   };
 }

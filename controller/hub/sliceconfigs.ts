@@ -20,6 +20,7 @@ import { GROUP, VERSION, resources, type Cluster, type SliceConfig, type WorkerS
 import { splitKey } from '../informers.ts';
 import { allocateVni, assignBlocks, type Assignment } from './allocate.ts';
 import { desiredWorkerSlice, OWNER_NAMESPACE_LABEL, sliceMtu } from './desired.ts';
+import { mergeImports } from './imports.ts';
 import { canonical, isReady, rollup } from './rollup.ts';
 
 export const FINALIZER = 'slicenet.dev/workerslices';
@@ -106,7 +107,15 @@ export class SliceConfigReconciler {
     }
 
     const wanMtus = members.map((c) => this.d.clusters.get(c, namespace)?.spec?.wanMtu);
-    const input = { sc, vni, mtu: sliceMtu(sc, wanMtus), assignments: plan.assignments, reported: byCluster };
+    const placed = new Set(plan.assignments.filter((a) => !missing.has(a.name)).map((a) => a.name));
+    const input = {
+      sc,
+      vni,
+      mtu: sliceMtu(sc, wanMtus),
+      assignments: plan.assignments,
+      reported: byCluster,
+      imports: mergeImports(byCluster, [...placed]),
+    };
     const created: string[] = [];
     for (const a of plan.assignments) {
       if (missing.has(a.name)) continue;
@@ -122,7 +131,6 @@ export class SliceConfigReconciler {
     }
     if (created.length)
       this.d.events.emit(sc, 'Normal', 'WorkerSlicesCreated', `VNI ${vni}: ${created.join(', ')}`);
-    const placed = new Set(plan.assignments.filter((a) => !missing.has(a.name)).map((a) => a.name));
     await this.deleteAll(
       existing.filter((w) => !placed.has(w.spec.cluster)),
       ctx,
@@ -219,17 +227,18 @@ export function olderThan(a: SliceConfig, b: SliceConfig): boolean {
 }
 
 /**
- * Whether `current` already has everything `desired` sets (spec and labels). Lists that shrink
- * to nothing are left out of `desired`, which `covers` cannot see, so the peers' endpoint lists
- * are compared whole.
+ * Whether `current` already has everything `desired` sets (spec and labels). Optional fields
+ * that go away (an endpoint list that shrinks to nothing, an import's hostname) are absent from
+ * `desired`, which `covers` cannot see, so the peers' endpoints and the imports, which have no
+ * server-side defaults, are compared whole.
  */
 function sameContent(current: WorkerSlice, desired: WorkerSlice): boolean {
-  const endpoints = (w: WorkerSlice): string =>
-    canonical((w.spec.peers ?? []).map((p) => [p.cluster, p.endpoints ?? []]));
+  const whole = (w: WorkerSlice): string =>
+    canonical([(w.spec.peers ?? []).map((p) => [p.cluster, p.endpoints ?? []]), w.spec.imports ?? []]);
   return (
     covers(current.spec, desired.spec) &&
     covers(current.metadata.labels ?? {}, desired.metadata.labels ?? {}) &&
-    endpoints(current) === endpoints(desired)
+    whole(current) === whole(desired)
   );
 }
 

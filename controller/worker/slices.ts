@@ -81,11 +81,15 @@ export class WorkerReconciler {
     if (!spec) return {};
     let stored = d.slices.get(name);
     if (ws) {
+      // Imports change with every endpoint's readiness; they become ServiceImports (mcs.ts),
+      // and the Slice's readers (agents, gateways, netop) need not wake for them.
+      const spec = { ...ws.spec };
+      delete spec.imports;
       stored = await d.local.apply<Slice>({
         apiVersion: API_VERSION,
         kind: 'Slice',
         metadata: { name, labels: { ...WORKER_MANAGED } },
-        spec: ws.spec,
+        spec,
       });
     }
     if (stored && (await d.gateways.ensure(stored))) ctx.log.info('gateway deployment applied');

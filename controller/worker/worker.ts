@@ -8,6 +8,7 @@
  *   local Namespaces ──┼──► slice-name queue ──► WorkerReconciler
  *   local NADs ────────┘
  *   slice Pods, Slices, WorkerSlices ──► endpoints queue (per slice, coalesced) ──► EndpointsReconciler
+ *   ServiceExports … ServiceImports ──► mcs.ts (exports to the hub, imports from it)
  *
  * Local informers must sync before work starts; the hub informer need not (the hub may be
  * down): once it has synced, every slice is looked at again with the hub's view.
@@ -35,6 +36,7 @@ import {
 import { DEFAULT_GATEWAY_POD, GatewayDeployments, type GatewayPodOptions } from './gateways.ts';
 import { heartbeat } from './heartbeat.ts';
 import { GatewayKeys } from './keys.ts';
+import { Mcs } from './mcs.ts';
 import { NAD, Nads, WORKER_MANAGED } from './nads.ts';
 import { WorkerReconciler } from './slices.ts';
 
@@ -165,6 +167,18 @@ async function lead(o: WorkerOptions, counters: Counters, signal: AbortSignal): 
       gateways: new GatewayDeployments(o.local, localApplier, o.gatewayPod ?? DEFAULT_GATEWAY_POD),
       gatewayPods,
     });
+    const mcs = new Mcs({
+      cluster: o.cluster,
+      hubNamespace,
+      local: o.local,
+      hub: o.hub,
+      fieldManager: WORKER_FIELD_MANAGER,
+      log,
+      ...(o.metrics ? { metrics: o.metrics } : {}),
+      workerSlices,
+      namespaces,
+      pods: slicePods,
+    });
     log.info('worker started', { cluster: o.cluster });
     await Promise.all([
       runWorkers(queue, o.workers, reconciler.reconcile, signal, {
@@ -177,6 +191,7 @@ async function lead(o: WorkerOptions, counters: Counters, signal: AbortSignal): 
         log,
         onReconcile: o.metrics?.hook('endpoints', endpointsQueue),
       }),
+      mcs.run(signal),
       heartbeat(o.hub, hubNamespace, o.cluster, signal, log),
     ]);
   } finally {
