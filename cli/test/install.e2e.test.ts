@@ -6,14 +6,11 @@
  * the rights its process uses and not the ones it does not (kubectl auth can-i --as).
  */
 import anyTest, { type TestFn } from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Lab } from '../../lab/lab.ts';
 import { binPath } from '../../lab/paths.ts';
 import { testLabName } from '../../lab/test/leftovers.ts';
 import { runRaw } from '../../lib/exec.ts';
-import { cli } from './run.ts';
+import { runInstall, tokenKubeconfig } from './install-helpers.ts';
 
 const test = anyTest as TestFn<{ lab: Lab; kubeconfig: string; hubKubeconfig: string }>;
 const NS = 'slicenet-system';
@@ -23,17 +20,7 @@ test.before(async (t) => {
   t.context = { lab, kubeconfig: lab.kubeconfig('c1'), hubKubeconfig: '' };
   // A dry run cannot check objects in a namespace that does not exist.
   await lab.kubectl('c1', ['create', 'namespace', NS]);
-  const hubKubeconfig = join(mkdtempSync(join(tmpdir(), 'op-install-')), 'hub.kubeconfig');
-  writeFileSync(
-    hubKubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: hub, cluster: {server: 'https://198.18.1.2:6443'}}]
-users: [{name: w, user: {token: not-a-token}}]
-contexts: [{name: w, context: {cluster: hub, user: w, namespace: slicenet-cluster-c1}}]
-current-context: w
-`,
-  );
+  const hubKubeconfig = tokenKubeconfig('https://198.18.1.2:6443', 'slicenet-cluster-c1');
   t.context.hubKubeconfig = hubKubeconfig;
 });
 
@@ -41,31 +28,32 @@ test.after.always(async (t) => {
   await (t.context.lab as Lab | undefined)?.down();
 });
 
+// The command runs in this process (the shim's exit codes are tested in install.test.ts).
 const components = (t: { context: { hubKubeconfig: string } }): [string, string[]][] => [
-  ['hub', ['install', 'hub']],
-  ['worker', ['install', 'worker', '--hub-kubeconfig', t.context.hubKubeconfig]],
+  ['hub', ['hub']],
+  ['worker', ['worker', '--hub-kubeconfig', t.context.hubKubeconfig]],
 ];
 
 test.serial('--dry-run=server validates every object of hub and worker and persists none', async (t) => {
   t.timeout(600_000);
   for (const [name, args] of components(t)) {
-    const rendered = await cli(args);
-    t.is(rendered.code, 0, rendered.stderr);
-    const objects = rendered.stdout.split(/^kind: /m).length - 1;
-    const r = await cli([...args, '--dry-run=server', '--kubeconfig', t.context.kubeconfig]);
-    t.is(r.code, 0, `${name}: ${r.stderr}`);
-    const lines = r.stdout.trim().split('\n');
+    const rendered = await runInstall(args);
+    t.is(rendered.code, 0, rendered.err);
+    const objects = rendered.out.split(/^kind: /m).length - 1;
+    const r = await runInstall([...args, '--dry-run=server', '--kubeconfig', t.context.kubeconfig]);
+    t.is(r.code, 0, `${name}: ${r.err}`);
+    const lines = r.out.trim().split('\n');
     t.is(lines.length, objects, name);
     t.true(
       lines.every((l) => l.endsWith('serverside-applied (server dry run)')),
-      r.stdout,
+      r.out,
     );
     t.log(`${name}: ${objects} objects accepted by the API server's dry run`);
     // The same stream as kubectl takes it.
     const k = await t.context.lab.kubectl(
       'c1',
       ['apply', '--server-side', '--dry-run=server', '-f', '-'],
-      rendered.stdout,
+      rendered.out,
     );
     t.regex(k, /deployment\.apps\/slicenet-webhook serverside-applied \(server dry run\)/);
   }
@@ -79,10 +67,10 @@ test.serial(
     t.timeout(600_000);
     const { lab, kubeconfig } = t.context;
     for (let i = 0; i < 2; i++) {
-      const r = await cli(['install', 'hub', '--apply', '--kubeconfig', kubeconfig]);
-      t.is(r.code, 0, r.stderr);
+      const r = await runInstall(['hub', '--apply', '--kubeconfig', kubeconfig]);
+      t.is(r.code, 0, r.err);
       t.regex(
-        r.stdout,
+        r.out,
         /^validatingwebhookconfiguration\.admissionregistration\.k8s\.io\/slicenet serverside-applied$/m,
       );
     }

@@ -6,15 +6,12 @@
  */
 import test from 'ava';
 import { loadAll } from 'js-yaml';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from '../args.ts';
-import { install } from '../commands/install.ts';
-import { EXIT, exitCodeOf } from '../errors.ts';
+import { EXIT } from '../errors.ts';
 import { manifests, IMAGE, type Component } from '../../deploy/manifests.ts';
 import { renderKustomization, type Obj } from '../../deploy/render.ts';
 import { runRaw } from '../../lib/exec.ts';
+import { runInstall, tokenKubeconfig } from './install-helpers.ts';
 import { cli } from './run.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -45,15 +42,7 @@ const PROBE_PORTS: Record<string, number> = {
   'slicenet-dns': 8087,
 };
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  try {
-    await install.run(parse('install', argv, install.flags), (s) => void (out += s));
-    return { code: EXIT.ok, out, err: '' };
-  } catch (e) {
-    return { code: exitCodeOf(e), out, err: (e as Error).message };
-  }
-}
+const run = runInstall;
 
 for (const component of ['hub', 'worker'] as Component[]) {
   const objs = manifests(component, { cluster: 'east' });
@@ -134,18 +123,7 @@ test('install hub -n moves the hub, its RBAC subjects and the webhook Service', 
 });
 
 test('install worker: cluster name from the hub kubeconfig, its Secret, CRDs first', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'op-install-'));
-  const file = join(dir, 'hub.kubeconfig');
-  writeFileSync(
-    file,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: hub, cluster: {server: 'https://127.0.0.1:1'}}]
-users: [{name: w, user: {token: t}}]
-contexts: [{name: w, context: {cluster: hub, user: w, namespace: slicenet-cluster-west}}]
-current-context: w
-`,
-  );
+  const file = tokenKubeconfig('https://127.0.0.1:1', 'slicenet-cluster-west');
   const r = await run(['worker', '--hub-kubeconfig', file]);
   t.is(r.code, 0, r.err);
   const objs = loadAll(r.out) as Obj[];
@@ -197,18 +175,7 @@ test('through the shim: a usage error exits 2, an unreachable cluster 1, both wi
   const bad = await cli(['install', 'hub', '--apply', '--bogus']);
   t.is(bad.code, 2);
   t.regex(bad.stderr, /unknown flag --bogus for 'install'/);
-  const dir = mkdtempSync(join(tmpdir(), 'op-install-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: 'https://127.0.0.1:9'}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: c, context: {cluster: c, user: u}}]
-current-context: c
-`,
-  );
+  const kubeconfig = tokenKubeconfig('https://127.0.0.1:9');
   const down = await cli(['install', 'hub', '--apply', '--kubeconfig', kubeconfig]);
   t.is(down.code, 1);
   t.regex(down.stderr, /cannot reach the API server at https:\/\/127\.0\.0\.1:9/);
