@@ -8,11 +8,17 @@
  * made with esbuild (about half a second), so the lab rebuilds it once per test or lab process
  * and can never run a stale one.
  *
- * Only processes without native addons or files found relative to their sources are bundled;
- * the agent and the gateway load `native/` and stay on tsx for now.
+ * A file a process reads relative to its source (`ASSETS`) is copied to the same place relative
+ * to the bundle: `dist/bin/` sits two levels deep like `worker-agent/agent/`, so
+ * `../proto/agent.proto` finds `dist/proto/agent.proto`. The gateway loads the `native/` addon
+ * by a path relative to its source and stays on tsx for now.
+ *
+ * Outputs are written under temporary names and renamed, so a process started from another test
+ * or lab meanwhile runs the old bundle or the new one, never a half-written file.
  */
 import { buildSync } from 'esbuild';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const repo = join(import.meta.dirname, '..');
 
@@ -20,7 +26,14 @@ const repo = join(import.meta.dirname, '..');
 export const BUNDLED = {
   'slicenet-controller': 'controller/main.ts',
   'slicenet-webhook': 'webhooks/main.ts',
+  'slicenet-agent': 'worker-agent/main.ts',
+  'slicenet-netop': 'netop/main.ts',
 } as const;
+
+/** Files read at run time relative to a source file: repository path → path under `dist/`. */
+const ASSETS: Partial<Record<BundledProcess, Record<string, string>>> = {
+  'slicenet-agent': { 'worker-agent/proto/agent.proto': 'proto/agent.proto' },
+};
 
 export type BundledProcess = keyof typeof BUNDLED;
 
@@ -32,9 +45,10 @@ export function bundlePath(name: BundledProcess): string {
 /** Bundles one process (synchronously: callers start processes from plain functions). */
 export function bundleProcess(name: BundledProcess): string {
   const outfile = bundlePath(name);
-  buildSync({
+  const result = buildSync({
     entryPoints: [join(repo, BUNDLED[name])],
     outfile,
+    write: false,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -49,6 +63,21 @@ export function bundleProcess(name: BundledProcess): string {
     legalComments: 'none',
     logLevel: 'warning',
   });
+  const tmp = `.tmp-${process.pid}`;
+  for (const [from, to] of Object.entries(ASSETS[name] ?? {})) {
+    const dest = join(repo, 'dist', to);
+    mkdirSync(dirname(dest), { recursive: true });
+    copyFileSync(join(repo, from), dest + tmp);
+    renameSync(dest + tmp, dest);
+  }
+  // The map first: a bundle never points at a map that is not there yet.
+  const isMap = (f: { path: string }): number => Number(f.path.endsWith('.map'));
+  const files = [...result.outputFiles].sort((a, b) => isMap(b) - isMap(a));
+  for (const f of files) {
+    mkdirSync(dirname(f.path), { recursive: true });
+    writeFileSync(f.path + tmp, f.contents);
+    renameSync(f.path + tmp, f.path);
+  }
   return outfile;
 }
 

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { Lab } from '../lab/lab.ts';
 import type { ProcessRecord } from '../lab/process.ts';
+import { processArgv } from '../lib/bundle.ts';
 import { runRaw } from '../lib/exec.ts';
 import { waitFor } from '../lib/wait.ts';
 
@@ -21,7 +22,7 @@ export function startLabNetop(lab: Lab, node: string, flags: Record<string, stri
     'probe-port': String(LAB_NETOP_PROBE_PORT),
     ...flags,
   };
-  const argv = [process.execPath, '--import', 'tsx', join(repo, 'netop', 'main.ts')];
+  const argv = processArgv('slicenet-netop');
   for (const [flag, value] of Object.entries(all)) argv.push(`--${flag}`, value);
   return lab.processes.start({ id: netopProcessId(n.name), netns: n.netns, cwd: repo, argv });
 }

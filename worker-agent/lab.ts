@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Lab } from '../lab/lab.ts';
 import { cniBinDir } from '../lab/paths.ts';
 import type { ProcessRecord } from '../lab/process.ts';
+import { processArgv } from '../lib/bundle.ts';
 import { runRaw } from '../lib/exec.ts';
 import { waitFor } from '../lib/wait.ts';
 
@@ -29,7 +30,7 @@ export function startLabAgent(lab: Lab, node: string): ProcessRecord {
     'local-ip': n.ip,
     'probe-port': String(LAB_AGENT_PROBE_PORT),
   };
-  const argv = [process.execPath, '--import', 'tsx', join(repo, 'worker-agent', 'main.ts')];
+  const argv = processArgv('slicenet-agent');
   for (const [flag, value] of Object.entries(flags)) argv.push(`--${flag}`, value);
   return lab.processes.start({ id: agentProcessId(n.name), netns: n.netns, cwd: repo, argv });
 }
