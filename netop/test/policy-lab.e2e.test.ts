@@ -175,7 +175,6 @@ const CASES: Case[] = [
 
 test.before(async (t) => {
   if (!canNetns) return;
-  t.timeout(900_000);
   const lab = await upSliceLab(1);
   t.context = { lab } as Ctx;
   await applySlice(lab, SLICE, { subnet: SUBNET, gateway: { replicas: 1 } });
