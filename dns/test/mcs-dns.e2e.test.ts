@@ -267,14 +267,15 @@ test.serial('2: headless service hostnames, SRV for a named port', async (t) => 
   t.is(r.code, 0, r.stderr);
   // web-1 is unready since test 1: only web-0 answers.
   await until(t, `web-h.${NS}.svc.slice.local.`, ips['web-0']!, 60_000);
-  t.is(await ask(t, `web-0.c1.web-h.${NS}.svc.slice.local.`), ips['web-0']);
+  t.is(await ask(t, `web-0.c1.web-h.${NS}.svc.slice.local.`), ips['web-0']!);
   t.is(
     await ask(t, `_http._tcp.web-h.${NS}.svc.slice.local.`, 'SRV'),
     `0 100 8080 web-0.c1.web-h.${NS}.svc.slice.local.`,
   );
   t.is(
     await ask(t, `_http._tcp.web.${NS}.svc.slice.local.`, 'SRV'),
-    `0 100 8080 ${ips['web-0']!.replace(/\./g, '-')}.c1.web.${NS}.svc.slice.local.`,
+    `0 100 8080 web-0.c1.web.${NS}.svc.slice.local.`,
+    'endpoints are named by their pod (the worker names them so when the pod name is a DNS label)',
   );
   t.is(await ask(t, `nope.${NS}.svc.slice.local.`), 'NXDOMAIN');
 });
