@@ -85,7 +85,8 @@ async function sliceBridgePort(
 }
 
 test('diagnose: a healthy slice passes every check; a narrow link, a stopped gateway and a stopped agent are each named with the fix', async (t) => {
-  t.timeout(720_000);
+  // About 6 minutes on a quiet 2-core machine; with the machine shared, lab up alone took 6.
+  t.timeout(1_500_000);
   const started = Date.now();
   const name = testLabName('dg');
   t.teardown(() => Lab.down(name));
