@@ -18,6 +18,10 @@ export const DATAPATH_DROPS = {
   tap_refused: 'the kernel refused a frame written to the TAP',
   no_session: 'frames queued for a handshake that gave up after 90 s',
   truncated: 'a datagram longer than the receive slot (64 KiB with GRO): dropped by the reader',
+  gso_malformed:
+    'a TAP frame (offloads on) whose virtio_net_hdr or headers contradict its length, or TCPV4 that is not IPv4/TCP',
+  gso_unsupported:
+    'a TAP frame (offloads on) with a gso_type other than TCPV4: never enabled, so never expected',
 } as const;
 
 export type DatapathDrop = keyof typeof DATAPATH_DROPS;

@@ -63,6 +63,8 @@ export interface DatapathOptions {
   sliceMtu: number;
   /** The WAN MTU every datagram must fit (default 1500). */
   wanMtu?: number;
+  /** The TAP was opened with vnetHdr and TUN_F_CSUM|TSO4: split its super-frames (default false). */
+  offloads?: boolean;
   /** Packets per reader wake-up at most (default 64). */
   maxBatch?: number;
   /** Told of peer-up, peer-down, endpoint and handshake-failed, for logs, metrics and events. */
@@ -76,6 +78,7 @@ export interface Wiring {
   readonly drops: DropCounter;
   readonly sessions: Sessions;
   readonly sliceMtu: number;
+  readonly offloads: boolean;
   readonly traffic: PeerStats;
   /** ARP replies and other frames for the TAP made while handling a batch. */
   readonly replies: Buffer[];
@@ -92,6 +95,7 @@ export class Datapath implements Wiring {
   readonly drops: DropCounter;
   readonly sessions: Sessions;
   readonly sliceMtu: number;
+  readonly offloads: boolean;
   readonly traffic = new PeerStats();
   readonly replies: Buffer[] = [];
   private readonly tap: Tap;
@@ -117,6 +121,7 @@ export class Datapath implements Wiring {
     this.udp = opts.udp;
     this.clock = opts.clock;
     this.sliceMtu = opts.sliceMtu;
+    this.offloads = opts.offloads ?? false;
     this.maxBatch = opts.maxBatch ?? 64;
     this.onEvent = opts.onEvent ?? (() => {});
     this.sessions = new Sessions(this.device);
@@ -162,9 +167,17 @@ export class Datapath implements Wiring {
     this.sessions.clear();
   }
 
-  /** Reader counters, for metrics. */
-  counters(): { tap: ReturnType<TapReader['counters']>; udp: ReturnType<UdpReader['counters']> } | undefined {
-    return this.readers && { tap: this.readers.tap.counters(), udp: this.readers.udp.counters() };
+  /** Reader counters, and TCPv4 super-frames split (offloads), for metrics. */
+  counters():
+    | { tap: ReturnType<TapReader['counters']>; udp: ReturnType<UdpReader['counters']>; superFrames: number }
+    | undefined {
+    return (
+      this.readers && {
+        tap: this.readers.tap.counters(),
+        udp: this.readers.udp.counters(),
+        superFrames: this.tx.superFrames(),
+      }
+    );
   }
 
   onTap(batch: Batch): void {

@@ -1,18 +1,22 @@
 /**
  * TAP → WAN: one TAP batch becomes at most one sendmmsg.
  *
+ *   offloads on: super-frames ─Segmenter (native: TCPv4 → gso_size segments, checksums)→ frames
  *   frames ─size check─ forwarder ─→ per peer, the frames for it gathered by offset (no copy)
  *     peer has a session with native keys → reserve N counters → sealBatch → Datagrams
  *     otherwise                            → device.send per frame (queued until the handshake)
  *   all peers' datagrams ─UdpSocket.send (sendmmsg, GSO)→ WAN
  *
  * A flooded frame is sealed once per peer (one key each). Nothing blocks; a full socket
- * buffer drops the rest of the batch (`udp_full`) rather than waiting.
+ * buffer drops the rest of the batch (`udp_full`) rather than waiting. With offloads the
+ * forwarder decides once per super-frame (its segments share the Ethernet header) and the
+ * segments inherit the decision; the Segmenter has already dropped anything over sliceMtu + 14.
  */
 import {
   ipv4ToU32,
   newDatagrams,
   sealBatch,
+  Segmenter,
   TRANSPORT_OVERHEAD,
   type Batch,
   type Datagrams,
@@ -35,26 +39,36 @@ export class Transmitter {
   };
   private out: Datagrams = newDatagrams(0, 0);
   private readonly maxFrame: number;
+  private readonly segmenter: Segmenter | undefined;
+  private readonly segDrops = { malformed: 0, oversize: 0, unsupported: 0 };
 
   constructor(private readonly w: Wiring) {
     this.maxFrame = w.sliceMtu + ETHER_HEADER;
+    if (w.offloads) this.segmenter = new Segmenter(this.maxFrame);
   }
 
-  onBatch(batch: Batch, now: number, actions: Action[]): void {
-    const { forwarder, drops } = this.w;
-    for (let i = 0; i < batch.count; i++) {
-      const off = batch.offsets[i]!;
-      const len = batch.lengths[i]!;
-      this.dest[i] = NOWHERE;
-      if (len > this.maxFrame) {
-        drops.inc('oversize');
-        continue;
+  onBatch(tapBatch: Batch, now: number, actions: Action[]): void {
+    const { drops } = this.w;
+    let batch = tapBatch;
+    if (this.segmenter) {
+      const seg = this.segmenter.split(tapBatch);
+      this.countSegmenterDrops();
+      const first = seg.first;
+      for (let i = 0; i < tapBatch.count; i++) {
+        const a = first[i]!;
+        const b = first[i + 1]!;
+        if (a === b) continue;
+        const dest = this.decide(seg, a, now);
+        for (let j = a; j < b; j++) this.dest[j] = dest;
       }
-      const d = forwarder.fromTap(batch.buf, off, len, now);
-      if (d.kind === 'peer') this.dest[i] = d.peer;
-      else if (d.kind === 'flood') this.dest[i] = FLOOD;
-      else if (d.kind === 'reply') this.w.replies.push(d.frame);
-      else drops.inc(d.reason);
+      batch = seg;
+    } else {
+      for (let i = 0; i < batch.count; i++) {
+        if (batch.lengths[i]! > this.maxFrame) {
+          this.dest[i] = NOWHERE;
+          drops.inc('oversize');
+        } else this.dest[i] = this.decide(batch, i, now);
+      }
     }
     const peers = this.w.device.peers;
     this.ensure(batch.count * Math.max(1, peers.size));
@@ -86,6 +100,33 @@ export class Transmitter {
       }
     }
     if (n > 0) this.w.sendDatagrams(out, n);
+  }
+
+  /** TCPv4 super-frames split so far (0 without offloads). */
+  superFrames(): number {
+    return this.segmenter?.counts().segmented ?? 0;
+  }
+
+  /** Where frame i of `batch` goes: a peer id, FLOOD or NOWHERE (answered locally or dropped). */
+  private decide(batch: Batch, i: number, now: number): string {
+    const d = this.w.forwarder.fromTap(batch.buf, batch.offsets[i]!, batch.lengths[i]!, now);
+    if (d.kind === 'peer') return d.peer;
+    if (d.kind === 'flood') return FLOOD;
+    if (d.kind === 'reply') this.w.replies.push(d.frame);
+    else this.w.drops.inc(d.reason);
+    return NOWHERE;
+  }
+
+  private countSegmenterDrops(): void {
+    const c = this.segmenter!.counts();
+    const seen = this.segDrops;
+    const { drops } = this.w;
+    if (c.malformed !== seen.malformed) drops.inc('gso_malformed', c.malformed - seen.malformed);
+    if (c.oversize !== seen.oversize) drops.inc('oversize', c.oversize - seen.oversize);
+    if (c.unsupported !== seen.unsupported) drops.inc('gso_unsupported', c.unsupported - seen.unsupported);
+    seen.malformed = c.malformed;
+    seen.oversize = c.oversize;
+    seen.unsupported = c.unsupported;
   }
 
   /** No usable session: the Device queues the frames (copying them) and handshakes. */

@@ -52,6 +52,17 @@ export interface TopologyOptions {
   timers?: Partial<Timers>;
   /** Put every pod's slice address in the other gateways' ARP tables (default false). */
   arp?: boolean;
+  /**
+   * The gateways' TAP offloads (config `offloads`); default: SLICENET_TEST_OFFLOADS=1|0 if set,
+   * else the gateway's own default.
+   */
+  offloads?: boolean;
+}
+
+function offloadsFor(opts: TopologyOptions): Record<string, boolean> {
+  const env = process.env.SLICENET_TEST_OFFLOADS;
+  const on = opts.offloads ?? (env === '1' ? true : env === '0' ? false : undefined);
+  return on === undefined ? {} : { offloads: on };
 }
 
 export interface GatewayState {
@@ -210,6 +221,7 @@ export class Topology {
       wanMtu: 1500,
       ...(this.opts.cipher ? { cipher: this.opts.cipher } : {}),
       ...(this.opts.timers ? { timers: this.opts.timers } : {}),
+      ...offloadsFor(this.opts),
       peers,
       ...extra,
     };
