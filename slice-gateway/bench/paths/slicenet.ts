@@ -15,6 +15,14 @@ import type { BenchPath, PathContext } from './path.ts';
 
 const PORT = 51820;
 
+/** SLICENET_BENCH_OFFLOADS=1|0: the gateways' TAP offloads (unset: the gateway's default). */
+function offloads(): { offloads?: boolean } {
+  const v = process.env.SLICENET_BENCH_OFFLOADS;
+  if (v === undefined || v === '') return {};
+  if (v !== '0' && v !== '1') throw new Error(`SLICENET_BENCH_OFFLOADS "${v}": must be 0 or 1`);
+  return { offloads: v === '1' };
+}
+
 async function up(t: Topology, ctx: PathContext, name: string, cipher: TransportCipher): Promise<void> {
   const keys = { a: generateKeyPair(), b: generateKeyPair() };
   const ids: string[] = [];
@@ -28,6 +36,7 @@ async function up(t: Topology, ctx: PathContext, name: string, cipher: Transport
       sliceMtu: POD_MTU,
       wanMtu: WAN_MTU,
       cipher,
+      ...offloads(),
       peers: [
         {
           cluster: `gw-${other}`,
