@@ -2,7 +2,7 @@
  * `npm run bench:policy` (issue 6): on network-namespace rigs with netop's real engines,
  *   - slice throughput (iperf3 TCP between two pod namespaces over a slice bridge) with no
  *     policy and with 1000 + 1000 rules over 1000 remote endpoints, interleaved, ROUNDS each;
- *   - policy update → enforced latency, p50 / p99 over 20 flips at that scale;
+ *   - policy update → enforced latency, p50 / p99 over 12 flips at that scale;
  *   - QoS accuracy, delivered / configured per slice (guarantee when both send, ceiling alone).
  * Progress on stderr; the last stdout line is the JSON summary. Needs root, iperf3, python3.
  */

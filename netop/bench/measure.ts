@@ -12,7 +12,7 @@ import { benchRuleset, FLIP_PORT, IPERF_PORT, PROBE, SERVER, type PolicyRig } fr
 
 export const ROUNDS = 3;
 const IPERF_SECONDS = 3;
-const FLIPS = 20;
+const FLIPS = 12;
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -85,7 +85,7 @@ export async function updateLatency(t: Teardown, rig: PolicyRig): Promise<Update
   };
   const out: UpdateLatency = { enforcedMs: [], compileMs: [], nftMs: [] };
   try {
-    await next('down', 5000);
+    await next('down', 30_000); // python's start-up alone takes seconds on a loaded machine
     for (let i = 1; i <= FLIPS; i++) {
       const open = i % 2 === 1;
       const t0 = performance.timeOrigin + performance.now();
@@ -93,7 +93,7 @@ export async function updateLatency(t: Teardown, rig: PolicyRig): Promise<Update
       const t1 = performance.timeOrigin + performance.now();
       await rig.engine.apply(r);
       const t2 = performance.timeOrigin + performance.now();
-      const at = await next(open ? 'up' : 'down', 10_000);
+      const at = await next(open ? 'up' : 'down', 30_000);
       out.enforcedMs.push(Math.max(0, at - t0));
       out.compileMs.push(t1 - t0);
       out.nftMs.push(t2 - t1);

@@ -128,7 +128,7 @@ export async function startPods(lab: Lab, specs: PodSpec[], onSlice = true): Pro
 }
 
 /** Pings from `from` to `ip` until a reply (gateways start and shake hands first). */
-export async function waitPath(from: SlicePod, ip: string, timeoutMs = 120_000): Promise<void> {
+export async function waitPath(from: SlicePod, ip: string, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await from.netns.execRaw(['ping', '-n', '-c1', '-W1', ip]);
