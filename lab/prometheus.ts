@@ -219,7 +219,7 @@ export async function startLabPrometheus(lab: Lab, o: PrometheusOptions = {}): P
   try {
     await waitFor(
       async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok === true,
-      30_000,
+      60_000,
       url,
     );
   } catch (err) {

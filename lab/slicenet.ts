@@ -7,6 +7,7 @@
  *                   label `slicenet.dev/gateway=true` on the nodes that may run gateways, and
  *                   slicenet-dns on the first node, serving the pods' resolver address (dns/lab.ts)
  *   the hub         the hub controller, and each member registered as a Cluster
+ *   the lab         Prometheus scraping all of it (lab/prometheus.ts), if Debian's is installed
  *
  * Every process is a lab process (lab/process.ts): `lab down` stops it. Idempotent for objects
  * (server-side apply, create-if-absent); processes are started once per call, so call it once
@@ -22,7 +23,9 @@ import { startLabAgent, waitLabAgentReady } from '../worker-agent/lab.ts';
 import { startLabNetop, waitLabNetopReady } from '../netop/lab.ts';
 import { labelGatewayNodes } from '../slice-gateway/lab.ts';
 import { startLabDns, waitLabDnsReady } from '../dns/lab.ts';
+import { runRaw } from '../lib/exec.ts';
 import type { Lab } from './lab.ts';
+import { startLabPrometheus, type PrometheusOptions } from './prometheus.ts';
 
 const repo = join(import.meta.dirname, '..');
 
@@ -33,12 +36,16 @@ export interface InstallOptions {
   gatewayNodes?: number;
   /** Told of each step, for progress output. */
   progress?: (line: string) => void;
+  /** Prometheus settings, or false for none (default: started if Debian's prometheus is installed). */
+  prometheus?: PrometheusOptions | false;
 }
 
 export interface Installation {
   hub: string;
   /** Where each cluster's hub credential was written. */
   hubKubeconfigs: Record<string, string>;
+  /** The lab Prometheus's loopback URL, if one was started. */
+  prometheus?: string;
 }
 
 export async function installSlicenet(lab: Lab, o: InstallOptions = {}): Promise<Installation> {
@@ -89,5 +96,26 @@ export async function installSlicenet(lab: Lab, o: InstallOptions = {}): Promise
   say(
     `Slicenet installed: hub ${hub}, ${clusters.length} member clusters, ${nodes.length} agents and netops ready`,
   );
-  return { hub, hubKubeconfigs };
+  const prometheus = o.prometheus === false ? undefined : await startPrometheus(lab, o.prometheus, say);
+  return { hub, hubKubeconfigs, ...(prometheus ? { prometheus } : {}) };
+}
+
+/** Monitoring is not Slicenet: a lab without it still works, and says why it has none. */
+async function startPrometheus(
+  lab: Lab,
+  o: PrometheusOptions | undefined,
+  say: (line: string) => void,
+): Promise<string | undefined> {
+  if ((await runRaw(['sh', '-c', 'command -v prometheus'])).exitCode !== 0) {
+    say('prometheus is not installed (lab/setup.sh installs it): not started');
+    return undefined;
+  }
+  try {
+    const url = await startLabPrometheus(lab, o);
+    say(`prometheus: ${url} scrapes every Slicenet process (metrics and alerts: docs/metrics.md)`);
+    return url;
+  } catch (err) {
+    say(`prometheus did not start: ${(err as Error).message}`);
+    return undefined;
+  }
 }
