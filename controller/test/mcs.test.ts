@@ -203,6 +203,19 @@ const inputs = (o: Partial<Parameters<typeof exportView>[1]> = {}): Parameters<t
   ...o,
 });
 
+test('an unready pod is not ready before its EndpointSlice says so', (t) => {
+  const unready = slicePod('a', '10.90.0.2');
+  unready.status!.conditions = [{ type: 'Ready', status: 'False' }];
+  const v = exportView(
+    se,
+    inputs({ endpointSlices: [eps([{ pod: 'a', ready: true }])], pod: () => unready }),
+  );
+  t.deepEqual(
+    v.report?.endpoints.map((e) => e.ready),
+    [false],
+  );
+});
+
 test('export view: endpoints by slice address, readiness, hostname, own ports; others counted', (t) => {
   const v = exportView(se, inputs());
   t.like(v.valid, { status: 'True', reason: 'Valid' });

@@ -70,6 +70,11 @@ function port(p: { name?: string; protocol?: string; port?: number; appProtocol?
   ];
 }
 
+/** A pod's Ready condition; absent counts as ready (the EndpointSlice's condition decides). */
+function podReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'False';
+}
+
 export function exportView(se: ServiceExportObject, x: ExportInputs): ExportView {
   const namespace = se.metadata?.namespace ?? '';
   const name = se.metadata?.name ?? '';
@@ -103,7 +108,9 @@ export function exportView(se: ServiceExportObject, x: ExportInputs): ExportView
         if (at.skip !== 'not-running') notOnSlice++;
         continue;
       }
-      const ready = ep.conditions?.ready !== false;
+      // The pod's own Ready condition too: the worker sees it change as soon as the
+      // EndpointSlice controller does, and an unready pod need not wait for that hop.
+      const ready = ep.conditions?.ready !== false && podReady(pod!);
       const had = byIp.get(at.ip);
       // One pod in two EndpointSlices (while the controller moves it): ready if either says so.
       if (had) {
