@@ -11,8 +11,9 @@
  * EndpointSlices — are coalesced into one rebuild `coalesceMs` after the first event, which is
  * the only delay this source adds between an EndpointSlice change and the answers.
  */
-import { DiscoveryV1Api, type KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
+import { DiscoveryV1Api, KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
 import { customInformer } from '../controller/informers.ts';
+import { loadKubeConfig } from '../lib/kube/client.ts';
 import { Informer } from '../lib/kube/informer.ts';
 import type { Logger } from '../lib/log.ts';
 import {
@@ -95,4 +96,25 @@ export class KubeSource {
       left: problems.length,
     });
   }
+}
+
+/**
+ * The source of `--source kube`: `kubeconfig`, else in a pod its service account, else
+ * $KUBECONFIG or ~/.kube/config, as kubectl reads them. Resolves once the first zone is in.
+ */
+export async function startKubeSource(
+  kubeconfig: string,
+  store: RecordStore,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<KubeSource> {
+  let kubeConfig: KubeConfig;
+  if (kubeconfig) kubeConfig = loadKubeConfig(kubeconfig);
+  else {
+    kubeConfig = new KubeConfig();
+    kubeConfig.loadFromDefault();
+  }
+  const source = new KubeSource({ kubeConfig, store, log });
+  await source.start(signal);
+  return source;
 }

@@ -2,13 +2,10 @@
  * What one serving process runs: the record store, its source, the DNS sockets and their
  * metrics. main.ts runs it in-process (one worker) or in each cluster worker (supervisor.ts).
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import { loadKubeConfig } from '../lib/kube/client.ts';
 import type { Logger } from '../lib/log.ts';
 import type { DnsConfig } from './config.ts';
 import { FileSource } from './file-source.ts';
-import { KubeSource } from './kube-source.ts';
 import { DnsMetrics } from './metrics.ts';
 import { RecordStore } from './records.ts';
 import { DnsServer } from './server.ts';
@@ -31,8 +28,9 @@ export async function serveDns(
   const store = new RecordStore({ zone: config.zone, ttl: config.ttl });
   const metrics = new DnsMetrics(registry, store);
   if (config.source === 'kube') {
-    const kubeConfig = config.kubeconfig ? loadKubeConfig(config.kubeconfig) : defaultKubeConfig();
-    await new KubeSource({ kubeConfig, store, log }).start(signal);
+    // Loaded only here: client-node costs seconds of start-up CPU the file source does not need.
+    const { startKubeSource } = await import('./kube-source.ts');
+    await startKubeSource(config.kubeconfig, store, log, signal);
   }
   if (config.source === 'file') {
     const source = new FileSource({
@@ -54,11 +52,4 @@ export async function serveDns(
   });
   await server.start(signal);
   return { server, store };
-}
-
-/** In a pod its service account, else $KUBECONFIG or ~/.kube/config, as kubectl reads them. */
-function defaultKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  return kc;
 }
