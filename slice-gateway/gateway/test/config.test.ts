@@ -70,6 +70,7 @@ const bad: [string, (c: Record<string, unknown>) => void, RegExp][] = [
     /^cipher: "aes-128-gcm" must be one of chacha20-poly1305, aes-256-gcm/,
   ],
   ['slice name', (c) => (c.slice = 'Bad Name'), /^slice: "Bad Name" must be a slice name/],
+  ['offloads', (c) => (c.offloads = 'yes'), /^offloads: "yes" must be true or false/],
   ['timer name', (c) => (c.timers = { rekey: 5 }), /^timers\.rekey: unknown; known: rekeyAfterTime/],
   [
     'timer value',
