@@ -32,8 +32,9 @@ export function judgeClock(
   const parts: string[] = [];
   if (hub && member) {
     const skew = skewSeconds(hub, member);
-    // Each Date header is truncated to the second: ±1 s is no evidence of skew.
-    const beyond = Math.abs(skew) - 1;
+    // Each Date header is truncated to the second, and was written somewhere within its call's
+    // round trip: that much is no evidence of skew.
+    const beyond = Math.abs(skew) - 1 - (hub.rttMs + member.rttMs) / 2000;
     parts.push(`API server clocks ${skew >= 0 ? '+' : ''}${skew.toFixed(1)} s from the hub's`);
     if (beyond > SKEW_WARN_S)
       findings.push(
