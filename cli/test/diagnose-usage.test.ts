@@ -64,6 +64,7 @@ for (const [name, args, message] of rows) {
 }
 
 test.serial('diagnose and bench against an unreachable API server exit 1 and name it', async (t) => {
+  t.timeout(300_000);
   const dir = mkdtempSync(join(tmpdir(), 'kubectl-slice-'));
   const file = join(dir, 'config');
   writeFileSync(
