@@ -49,6 +49,11 @@ const e2e = canNetns ? test.serial : test.serial.skip;
 const mnp = (name: string, spec: MultiNetworkPolicySpec): MultiNetworkPolicy =>
   multiNetworkPolicy(SLICE, 'shop', name, spec);
 const DB = { matchLabels: { app: 'db' } };
+/**
+ * A SliceConfig change travels hub → WorkerSlice → worker → Slice → netop in each cluster: under
+ * load that took longer than 30 s (the last step of the isolation test matched only half-way).
+ */
+const SLICECONFIG_MS = 90_000;
 const WEB = { matchLabels: { app: 'web' } };
 
 interface Case {
@@ -175,6 +180,7 @@ const CASES: Case[] = [
 
 test.before(async (t) => {
   if (!canNetns) return;
+  t.timeout(900_000);
   const lab = await upSliceLab(1);
   t.context = { lab } as Ctx;
   await applySlice(lab, SLICE, { subnet: SUBNET, gateway: { replicas: 1 } });
@@ -306,25 +312,43 @@ e2e('isolation: on, a pod of a namespace no longer on the slice is cut off; allo
     ]);
   // guest joined while any namespace could; now the slice lists shop and ops only.
   await patch({ namespaces: [{ namespace: 'shop' }, { namespace: 'ops' }], isolation: { enabled: true } });
-  await expectEventually(t, pods, 'isolation on', [
-    ['c1/web', 'c2/db', 'icmp', 0, true],
-    ['c1/tool', 'c2/web', 'tcp', 80, true],
-    ['c1/guest', 'c2/db', 'icmp', 0, false],
-    ['c1/guest', 'c1/db', 'tcp', 5432, false],
-    ['c2/db', 'c1/guest', 'udp', 53, false],
-  ]);
+  await expectEventually(
+    t,
+    pods,
+    'isolation on',
+    [
+      ['c1/web', 'c2/db', 'icmp', 0, true],
+      ['c1/tool', 'c2/web', 'tcp', 80, true],
+      ['c1/guest', 'c2/db', 'icmp', 0, false],
+      ['c1/guest', 'c1/db', 'tcp', 5432, false],
+      ['c2/db', 'c1/guest', 'udp', 53, false],
+    ],
+    SLICECONFIG_MS,
+  );
   await patch({
     isolation: { enabled: true, allowedNamespaces: [{ namespace: 'guest', clusters: ['c1'] }] },
   });
-  await expectEventually(t, pods, 'guest allowed', [
-    ['c1/guest', 'c2/db', 'icmp', 0, true],
-    ['c2/web', 'c1/guest', 'tcp', 80, true],
-  ]);
+  await expectEventually(
+    t,
+    pods,
+    'guest allowed',
+    [
+      ['c1/guest', 'c2/db', 'icmp', 0, true],
+      ['c2/web', 'c1/guest', 'tcp', 80, true],
+    ],
+    SLICECONFIG_MS,
+  );
   await patch({ namespaces: null, isolation: { enabled: false, allowedNamespaces: null } });
-  await expectEventually(t, pods, 'isolation off', [
-    ['c1/guest', 'c2/db', 'icmp', 0, true],
-    ['c2/db', 'c1/guest', 'udp', 53, true],
-  ]);
+  await expectEventually(
+    t,
+    pods,
+    'isolation off',
+    [
+      ['c1/guest', 'c2/db', 'icmp', 0, true],
+      ['c2/db', 'c1/guest', 'udp', 53, true],
+    ],
+    SLICECONFIG_MS,
+  );
   const metrics = (await labNetopGet(lab, gatewayNode(lab, 'c2'), '/metrics')) ?? '';
   t.regex(metrics, new RegExp(`slicenet_policy_drops_total\\{slice="${SLICE}",reason="isolation"\\} [1-9]`));
 });
