@@ -7,7 +7,8 @@
  *     ─► WAN: tbf at WAN_KBIT on the link to c2's gateway node (the bottleneck netop is told of)
  *     ─► c2 gateway node: nft counters per slice port and DSCP (the meter) ─ gateway ─ c2 pod
  *
- * Rates are outer L2 bytes at the receiving node over a window inside each 3 s run.
+ * Rates are outer L2 bytes at the receiving node over a 3 s window of each 8 s run, opened once
+ * traffic arrives (a loaded machine starts senders late).
  */
 import anyTest, { type ExecutionContext, type TestFn } from 'ava';
 import type { Lab } from '../../lab/lab.ts';
@@ -34,12 +35,14 @@ import {
 } from './helpers/slice-lab.ts';
 
 /** What netop is told the uplink carries, and the WAN bottleneck just above it. */
-const LINK = 40_000;
-const WAN_KBIT = 42_000;
+const LINK = 12_000;
+const WAN_KBIT = 13_000;
 const SLICES = [
-  { name: 'gold', subnet: '10.110.0.0/16', port: 7101, g: 24_000, c: 32_000, prio: 1, dscp: 'EF' },
-  { name: 'silver', subnet: '10.111.0.0/16', port: 7102, g: 12_000, c: 20_000, prio: 4, dscp: 'AF41' },
+  { name: 'gold', subnet: '10.110.0.0/16', port: 7101, g: 7_200, c: 9_600, prio: 1, dscp: 'EF' },
+  { name: 'silver', subnet: '10.111.0.0/16', port: 7102, g: 3_600, c: 6_000, prio: 4, dscp: 'AF41' },
 ] as const;
+/** Offered by each sender: above every ceiling. */
+const OFFERED_MBIT = 15;
 type SliceName = (typeof SLICES)[number]['name'];
 const IPERF_PORT = 5201;
 
@@ -53,6 +56,7 @@ const e2e = canNetns ? test.serial : test.serial.skip;
 
 test.before(async (t) => {
   if (!canNetns) return;
+  t.timeout(900_000);
   const lab = await upSliceLab(1);
   t.context = { lab } as Ctx;
   const [c1, c2] = ['c1', 'c2'];
@@ -86,7 +90,9 @@ test.before(async (t) => {
     ]);
     pods[s.name] = { tx: tx!, rx: rx! };
   }
+  t.log('pods running; waiting for the paths across the gateways');
   for (const s of SLICES) await waitPath(pods[s.name].tx, pods[s.name].rx.ip!);
+  t.log('paths up');
   // The classes exist once netop has seen each slice's gateway on this node.
   await waitFor(
     async () => {
@@ -97,8 +103,9 @@ test.before(async (t) => {
     'an HTB class per slice on the sending gateway node',
   );
   t.context = { lab, pods, meterNetns: receiver.netns };
+  // Hooks cannot register teardowns; the meter goes with the lab's namespaces.
   await installMeter(
-    t,
+    { teardown: () => undefined },
     receiver.netns,
     SLICES.map((s) => s.port),
     ['EF', 'AF41'],
@@ -109,7 +116,10 @@ test.after.always(async (t) => {
   await (t.context.lab as Lab | undefined)?.down();
 });
 
-/** Sends from each named slice's c1 pod to its c2 pod at `mbit`, 3 s; kbit/s per slice. */
+/**
+ * Sends from each named slice's c1 pod to its c2 pod at `mbit` for 8 s; kbit/s per slice over
+ * 3 s, from 0.5 s after both slices' traffic arrives.
+ */
 async function send(
   t: ExecutionContext<Ctx>,
   names: SliceName[],
@@ -122,9 +132,10 @@ async function send(
     meterNetns,
     chosen.map((s) => ({
       ns: pods[s.name].tx.netns,
-      argv: iperfUdp(pods[s.name].rx.ip!, IPERF_PORT, mbit, 3),
+      argv: iperfUdp(pods[s.name].rx.ip!, IPERF_PORT, mbit, 8),
     })),
     chosen.map((s) => s.port),
+    { untilFlowing: true, settleMs: 500, windowMs: 3000 },
   );
   return Object.fromEntries(chosen.map((s) => [s.name, rates.get(s.port) ?? 0])) as Record<SliceName, number>;
 }
@@ -133,7 +144,7 @@ const pct = (got: number, want: number): string => `${((100 * got) / want).toFix
 
 e2e('two slices at once across clusters: each gets its guarantee, priority takes the spare', async (t) => {
   t.timeout(60_000);
-  const r = await send(t, ['gold', 'silver'], 45);
+  const r = await send(t, ['gold', 'silver'], OFFERED_MBIT);
   const [gold, silver] = SLICES;
   t.log(
     `both: gold ${r.gold.toFixed(0)} kbit/s (${pct(r.gold, gold.g)} of guarantee), silver ${r.silver.toFixed(0)} (${pct(r.silver, silver.g)})`,
@@ -150,7 +161,7 @@ e2e('two slices at once across clusters: each gets its guarantee, priority takes
 e2e('each slice alone reaches its ceiling and no more', async (t) => {
   t.timeout(60_000);
   for (const s of SLICES) {
-    const got = (await send(t, [s.name], 45))[s.name];
+    const got = (await send(t, [s.name], OFFERED_MBIT))[s.name];
     t.log(`${s.name} alone: ${got.toFixed(0)} kbit/s, ${pct(got, s.c)} of its ceiling`);
     t.true(got >= 0.9 * s.c && got <= 1.05 * s.c, `${s.name} alone: ${got.toFixed(0)} of ceiling ${s.c}`);
   }

@@ -72,6 +72,11 @@ export interface Window {
   settleMs?: number;
   /** The measured window (default 1600 ms). */
   windowMs?: number;
+  /**
+   * Wait for every port's traffic to arrive before settling (up to 20 s): on a loaded machine
+   * senders and the path through a gateway can take seconds to start.
+   */
+  untilFlowing?: boolean;
   /** Runs once the senders have settled, before the window opens. */
   during?: () => Promise<void>;
 }
@@ -87,9 +92,11 @@ export async function sendAndMeasure(
   ports: number[],
   w: Window = {},
 ): Promise<Map<number, number>> {
+  const before = w.untilFlowing ? await readMeter(meterNetns) : undefined;
   const clients = senders.map((s) => spawnIn(t, s.ns, s.argv));
   const exited = clients.map((c) => new Promise((r) => c.once('exit', r)));
   try {
+    if (before) await untilFlowing(meterNetns, before, ports);
     await sleep(w.settleMs ?? 1000);
     if (w.during) await w.during();
     const [c1, t1] = await timedRead(meterNetns);
@@ -106,6 +113,17 @@ export async function sendAndMeasure(
     return rates;
   } finally {
     await Promise.all(clients.map(stop));
+  }
+}
+
+async function untilFlowing(netns: string, before: Counters, ports: number[]): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  const packets = (c: Counters, p: number): number => c.get(portCounter(p))?.packets ?? 0;
+  for (;;) {
+    const now = await readMeter(netns);
+    if (ports.every((p) => packets(now, p) - packets(before, p) > 100)) return;
+    if (Date.now() > deadline) return; // measured as it is: a rate near 0 fails the caller's check
+    await sleep(200);
   }
 }
 
