@@ -4,10 +4,8 @@
  * CLI looked (issue 7, acceptance 4).
  */
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { cli } from './run.ts';
+import { dirname, join } from 'node:path';
+import { cli, tokenKubeconfig } from './run.ts';
 
 const noCluster = { KUBECONFIG: '/nonexistent/kubeconfig' };
 
@@ -65,19 +63,7 @@ for (const [name, args, message] of rows) {
 
 test.serial('diagnose and bench against an unreachable API server exit 1 and name it', async (t) => {
   t.timeout(300_000);
-  const dir = mkdtempSync(join(tmpdir(), 'kubectl-slice-'));
-  const file = join(dir, 'config');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1', 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'u', user: { token: 't' } }],
-      contexts: [{ name: 'a', context: { cluster: 'c', user: 'u' } }],
-      'current-context': 'a',
-    }),
-  );
+  const file = tokenKubeconfig('https://127.0.0.1:1');
   for (const args of [
     ['diagnose', 'demo'],
     ['bench', 'demo'],
@@ -86,7 +72,7 @@ test.serial('diagnose and bench against an unreachable API server exit 1 and nam
     t.is(r.code, 1, r.stderr);
     t.regex(r.stderr, /cannot reach the API server at https:\/\/127\.0\.0\.1:1 \(ECONNREFUSED\)/);
   }
-  const missing = await cli(['diagnose', 'demo', '--kubeconfig', join(dir, 'nope')]);
+  const missing = await cli(['diagnose', 'demo', '--kubeconfig', join(dirname(file), 'nope')]);
   t.is(missing.code, 1);
   t.regex(missing.stderr, /cannot load kubeconfig/);
 });

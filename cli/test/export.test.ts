@@ -5,11 +5,8 @@
  * created, already there, unexported) are in dns/test/kube-source.e2e.test.ts.
  */
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { exportReport, exportRows } from '../commands/status.ts';
-import { cli } from './run.ts';
+import { cli, tokenKubeconfig } from './run.ts';
 
 const noCluster = { KUBECONFIG: '/nonexistent/kubeconfig' };
 
@@ -35,19 +32,7 @@ for (const [name, args, message] of rows) {
 }
 
 test.serial('an unreachable cluster exits 1 naming the API server', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'kubectl-slice-'));
-  const file = join(dir, 'config');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1', 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'u', user: { token: 't' } }],
-      contexts: [{ name: 'c1', context: { cluster: 'c', user: 'u', namespace: 'shop' } }],
-      'current-context': 'c1',
-    }),
-  );
+  const file = tokenKubeconfig('https://127.0.0.1:1', { context: 'c1', namespace: 'shop' });
   for (const args of [
     ['export', 'web', '--context', 'c1'],
     ['unexport', 'web', '-n', 'shop'],

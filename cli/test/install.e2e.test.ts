@@ -10,7 +10,8 @@ import { Lab } from '../../lab/lab.ts';
 import { binPath } from '../../lab/paths.ts';
 import { testLabName } from '../../lab/test/leftovers.ts';
 import { runRaw } from '../../lib/exec.ts';
-import { runInstall, tokenKubeconfig } from './install-helpers.ts';
+import { runInstall } from './install-helpers.ts';
+import { tokenKubeconfig } from './run.ts';
 
 const test = anyTest as TestFn<{ lab: Lab; kubeconfig: string; hubKubeconfig: string }>;
 const NS = 'slicenet-system';
@@ -20,7 +21,10 @@ test.before(async (t) => {
   t.context = { lab, kubeconfig: lab.kubeconfig('c1'), hubKubeconfig: '' };
   // A dry run cannot check objects in a namespace that does not exist.
   await lab.kubectl('c1', ['create', 'namespace', NS]);
-  const hubKubeconfig = tokenKubeconfig('https://198.18.1.2:6443', 'slicenet-cluster-c1');
+  const hubKubeconfig = tokenKubeconfig('https://198.18.1.2:6443', {
+    context: 'c',
+    namespace: 'slicenet-cluster-c1',
+  });
   t.context.hubKubeconfig = hubKubeconfig;
 });
 

@@ -11,8 +11,8 @@ import { EXIT } from '../errors.ts';
 import { manifests, IMAGE, type Component } from '../../deploy/manifests.ts';
 import { renderKustomization, type Obj } from '../../deploy/render.ts';
 import { runRaw } from '../../lib/exec.ts';
-import { runInstall, tokenKubeconfig } from './install-helpers.ts';
-import { cli } from './run.ts';
+import { runInstall } from './install-helpers.ts';
+import { cli, tokenKubeconfig } from './run.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 
@@ -123,7 +123,7 @@ test('install hub -n moves the hub, its RBAC subjects and the webhook Service', 
 });
 
 test('install worker: cluster name from the hub kubeconfig, its Secret, CRDs first', async (t) => {
-  const file = tokenKubeconfig('https://127.0.0.1:1', 'slicenet-cluster-west');
+  const file = tokenKubeconfig('https://127.0.0.1:1', { context: 'c', namespace: 'slicenet-cluster-west' });
   const r = await run(['worker', '--hub-kubeconfig', file]);
   t.is(r.code, 0, r.err);
   const objs = loadAll(r.out) as Obj[];
@@ -175,7 +175,7 @@ test('through the shim: a usage error exits 2, an unreachable cluster 1, both wi
   const bad = await cli(['install', 'hub', '--apply', '--bogus']);
   t.is(bad.code, 2);
   t.regex(bad.stderr, /unknown flag --bogus for 'install'/);
-  const kubeconfig = tokenKubeconfig('https://127.0.0.1:9');
+  const kubeconfig = tokenKubeconfig('https://127.0.0.1:9', { context: 'c' });
   const down = await cli(['install', 'hub', '--apply', '--kubeconfig', kubeconfig]);
   t.is(down.code, 1);
   t.regex(down.stderr, /cannot reach the API server at https:\/\/127\.0\.0\.1:9/);

@@ -4,11 +4,10 @@
  * nowhere). Also: --context, an unreachable API server, and the exit codes being documented.
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT_CODES } from '../errors.ts';
-import { cli } from './run.ts';
+import { cli, tokenKubeconfig } from './run.ts';
 
 const noCluster = { KUBECONFIG: '/nonexistent/kubeconfig' };
 const ok = ['--subnet', '10.90.0.0/16', '--clusters', 'a,b'];
@@ -96,29 +95,14 @@ test.serial('--help prints the command help and exits 0', async (t) => {
   t.regex(r.stdout, /--kubeconfig FILE/);
 });
 
-function kubeconfig(server: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kubectl-slice-'));
-  const file = join(dir, 'config');
-  const cfg = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'c', cluster: { server, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'u', user: { token: 't' } }],
-    contexts: [{ name: 'a', context: { cluster: 'c', user: 'u' } }],
-    'current-context': 'a',
-  };
-  writeFileSync(file, JSON.stringify(cfg));
-  return file;
-}
-
 test.serial('an unknown --context is a usage error naming the contexts there are', async (t) => {
-  const r = await cli(['get', '--context', 'nope'], { KUBECONFIG: kubeconfig('https://127.0.0.1:1') });
+  const r = await cli(['get', '--context', 'nope'], { KUBECONFIG: tokenKubeconfig('https://127.0.0.1:1') });
   t.is(r.code, 2);
   t.regex(r.stderr, /--context: no context 'nope' in the kubeconfig \(known: a\)/);
 });
 
 test.serial('an unreachable API server exits 1 and says where it looked', async (t) => {
-  const file = kubeconfig('https://127.0.0.1:1');
+  const file = tokenKubeconfig('https://127.0.0.1:1');
   for (const args of [['get'], ['get', '--kubeconfig', file]]) {
     const r = await cli(args, { KUBECONFIG: file });
     t.is(r.code, 1, r.stderr);
