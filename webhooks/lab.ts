@@ -18,6 +18,8 @@ export interface LabWebhookOptions {
   port?: number;
   probePort?: number;
   resyncSeconds?: number;
+  /** Node options before the bundle, e.g. `--cpu-prof` (bench:control). */
+  nodeOptions?: string[];
 }
 
 /** The lab process id of a cluster's webhook. */
@@ -38,7 +40,8 @@ export async function startLabWebhook(lab: Lab, cluster: string, o: LabWebhookOp
     'probe-port': String(probePort),
     'resync-seconds': String(o.resyncSeconds ?? 60),
   };
-  const argv = processArgv('slicenet-webhook');
+  const [node, bundle] = processArgv('slicenet-webhook');
+  const argv = [node!, ...(o.nodeOptions ?? []), bundle!];
   for (const [flag, value] of Object.entries(flags)) argv.push(`--${flag}`, value);
   lab.processes.start({ id: webhookProcessId(cluster), netns, cwd: repo, argv });
   await waitLabWebhookReady(lab, cluster, probePort);
