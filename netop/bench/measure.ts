@@ -1,5 +1,5 @@
 /**
- * bench:policy's three measures, each on its own rig (namespaces `np-<run>-…`, removed after):
+ * bench:policy's three measures, each on its own rig (namespaces `qx-<run>-…`, removed after):
  * slice throughput without and with 1000 + 1000 rules, policy update → enforced latency, and
  * QoS accuracy (delivered / configured) per slice.
  */
@@ -117,7 +117,7 @@ export interface QosAccuracy {
 
 /** Delivered / configured per slice: both at once (of the guarantee), alone (of the ceiling). */
 export async function qosAccuracy(t: Teardown): Promise<QosAccuracy> {
-  const rig = await qosRig(t, 'np');
+  const rig = await qosRig(t, 'qx');
   const engine = new QosEngine(
     { device: 'uplink', linkKbit: LINK, ingress: false },
     { netnsPath: rig.gw.path },

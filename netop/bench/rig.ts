@@ -115,11 +115,11 @@ export interface PolicyRig {
 
 export async function policyRig(t: Teardown): Promise<PolicyRig> {
   const id = runId();
-  const br = await makeNetns(t, `np-${id}-br`);
+  const br = await makeNetns(t, `qx-${id}-br`);
   await br.ip([`link add name ${bridgeName(VNI)} type bridge`, `link set ${bridgeName(VNI)} up`]);
   const pods: Netns[] = [];
   for (const [i, ip] of [CLIENT, SERVER].entries()) {
-    const ns = await makeNetns(t, `np-${id}-p${i}`);
+    const ns = await makeNetns(t, `qx-${id}-p${i}`);
     await vethInto(br, `snv${id}${i}`, ns, 'slice0', `${ip}/16`);
     await br.ip([`link set snv${id}${i} master ${bridgeName(VNI)}`]);
     pods.push(ns);

@@ -24,7 +24,14 @@ import { formatCidr, mustParseCidr, parseCidr } from '../../lib/net/cidr.ts';
 import { disjointBoxes, type Box } from './boxes.ts';
 import type { Labels } from './selectors.ts';
 import type { MultiNetworkPolicy } from './types.ts';
-import { normalizePolicy, type Policy, type Range, type Rule, ANY_ADDRESS } from './validate.ts';
+import {
+  normalizePolicy,
+  type PodPeer,
+  type Policy,
+  type Range,
+  type Rule,
+  ANY_ADDRESS,
+} from './validate.ts';
 
 export interface SliceEndpoint {
   ip: string;
@@ -118,24 +125,32 @@ function groups(
     g.members.push(e.ip);
     byPolicies.set(k, g);
   }
+  // Rules often repeat a selector (1000 rules, 50 apps): each is matched against the endpoints once.
+  const matched = new Map<string, Range[]>();
+  const peerAddrs = (peer: PodPeer, p: Policy): Range[] => {
+    const k = `${p.namespace}\0${peer.key}`;
+    let addrs = matched.get(k);
+    if (!addrs) {
+      addrs = all
+        .filter(
+          (e) =>
+            (peer.namespaces ? peer.namespaces(nsLabels(e.namespace)) : e.namespace === p.namespace) &&
+            peer.pods(e.labels),
+        )
+        .map((e): Range => [e.addr, e.addr]);
+      matched.set(k, addrs);
+    }
+    return addrs;
+  };
   return [...byPolicies.values()].map((g) => ({
     members: unique(g.members),
-    allow: disjointBoxes(g.policies.flatMap((p) => p[dir]!.flatMap((r) => boxes(r, p, all, nsLabels)))),
+    allow: disjointBoxes(g.policies.flatMap((p) => p[dir]!.flatMap((r) => boxes(r, p, peerAddrs)))),
   }));
 }
 
-function boxes(r: Rule, p: Policy, all: Addressed[], nsLabels: (ns: string) => Labels): Box[] {
+function boxes(r: Rule, p: Policy, peerAddrs: (peer: PodPeer, p: Policy) => Range[]): Box[] {
   const addrs: Range[] = r.peers
-    ? r.peers.flatMap((peer) => {
-        if (peer.kind === 'block') return peer.ranges;
-        return all
-          .filter(
-            (e) =>
-              (peer.namespaces ? peer.namespaces(nsLabels(e.namespace)) : e.namespace === p.namespace) &&
-              peer.pods(e.labels),
-          )
-          .map((e): Range => [e.addr, e.addr]);
-      })
+    ? r.peers.flatMap((peer) => (peer.kind === 'block' ? peer.ranges : peerAddrs(peer, p)))
     : [ANY_ADDRESS];
   return addrs.flatMap((addr) => r.ports.map((pm) => ({ addr, proto: pm.proto, port: pm.port })));
 }

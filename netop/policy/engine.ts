@@ -1,14 +1,17 @@
 /**
  * Puts rulesets in place, one nft transaction each, and reads the drop counters. Calls for one
- * slice are serialized; an unchanged ruleset is not applied again. A refused transaction
- * throws and leaves the kernel's table as it was.
+ * slice are serialized; an unchanged ruleset is not applied again. After the first apply, a
+ * change of the same shape goes in as element deletions and additions (render.ts
+ * renderChanges), so its cost follows the change, not the number of rules. A refused
+ * transaction throws and leaves the kernel's table as it was; the next apply then replaces the
+ * whole table.
  */
 import { CommandError, runRaw } from '../../lib/exec.ts';
 import { nftApply, nftApplyIgnoringMissing } from '../../lib/net/nft.ts';
 import type { NetnsOption } from '../../lib/net/ip.ts';
 import { KeyedSerializer } from '../../lib/serial.ts';
 import type { Ruleset } from './compile.ts';
-import { COUNTERS, renderRuleset, TABLE_PREFIX, tableName, type Existing } from './render.ts';
+import { COUNTERS, renderChanges, renderRuleset, TABLE_PREFIX, tableName, type Existing } from './render.ts';
 
 export interface PolicyDrops {
   policy: number;
@@ -24,7 +27,8 @@ interface NftObject {
 }
 
 export class PolicyEngine {
-  private readonly applied = new Map<string, string>();
+  /** What each slice's table holds, as applied last (with its fingerprint). */
+  private readonly applied = new Map<string, { ruleset: Ruleset; fingerprint: string }>();
   private readonly serial = new KeyedSerializer();
 
   constructor(private readonly ns: NetnsOption = {}) {}
@@ -32,12 +36,15 @@ export class PolicyEngine {
   /** Applies `r` unless it is what was applied last; resolves once the kernel has it. */
   apply(r: Ruleset): Promise<boolean> {
     return this.serial.run(r.slice, async () => {
-      const existing = await this.existing(r.slice);
-      const script = renderRuleset(r, existing);
       const fingerprint = renderRuleset(r, { chains: [], sets: [], maps: [] });
-      if (this.applied.get(r.slice) === fingerprint) return false;
-      await nftApply(script, this.ns);
-      this.applied.set(r.slice, fingerprint);
+      const last = this.applied.get(r.slice);
+      if (last?.fingerprint === fingerprint) return false;
+      this.applied.delete(r.slice);
+      const changes = last && renderChanges(last.ruleset, r);
+      if (changes !== undefined) {
+        if (changes) await nftApply(changes, this.ns);
+      } else await nftApply(renderRuleset(r, await this.existing(r.slice)), this.ns);
+      this.applied.set(r.slice, { ruleset: r, fingerprint });
       return true;
     });
   }
@@ -74,7 +81,7 @@ export class PolicyEngine {
   }
 
   private async existing(slice: string): Promise<Existing> {
-    const objs = await this.list(['table', 'bridge', tableName(slice)]);
+    const objs = await this.list(['table', 'bridge', tableName(slice)], true);
     return {
       chains: objs.flatMap((o) => (o.chain ? [o.chain.name] : [])),
       sets: objs.flatMap((o) => (o.set ? [o.set.name] : [])),
@@ -82,12 +89,13 @@ export class PolicyEngine {
     };
   }
 
-  /** `nft -j list …` objects; none when the thing listed does not exist. */
-  private async list(what: string[]): Promise<NftObject[]> {
-    const r = await runRaw(['nft', '-j', 'list', ...what], { netnsPath: this.ns.netnsPath });
+  /** `nft -j list …` objects (`terse`: without set elements); none when the thing listed does not exist. */
+  private async list(what: string[], terse = false): Promise<NftObject[]> {
+    const argv = ['nft', '-j', ...(terse ? ['-t'] : []), 'list', ...what];
+    const r = await runRaw(argv, { netnsPath: this.ns.netnsPath });
     if (r.exitCode !== 0) {
       if (/No such file or directory/.test(r.stderr)) return [];
-      throw new CommandError(['nft', '-j', 'list', ...what], r.exitCode, r.stderr);
+      throw new CommandError(argv, r.exitCode, r.stderr);
     }
     return (JSON.parse(r.stdout) as { nftables: NftObject[] }).nftables;
   }

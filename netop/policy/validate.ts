@@ -29,6 +29,8 @@ export interface PodPeer {
   kind: 'pods';
   pods: Matcher;
   namespaces?: Matcher;
+  /** The selectors as written: peers with equal keys (in one namespace) match the same pods. */
+  key: string;
 }
 
 /** Addresses: the CIDR less its exceptions, as disjoint ranges (IPv6 blocks match nothing on a slice). */
@@ -132,11 +134,13 @@ function peer(p: PolicyPeer, path: string): Peer {
   if (p.podSelector === undefined && p.namespaceSelector === undefined)
     throw new FieldError(path, 'needs podSelector, namespaceSelector or ipBlock');
   const pods = compileSelector(p.podSelector, `${path}.podSelector`);
-  if (p.namespaceSelector === undefined) return { kind: 'pods', pods };
+  const key = JSON.stringify([p.podSelector ?? null, p.namespaceSelector ?? null]);
+  if (p.namespaceSelector === undefined) return { kind: 'pods', pods, key };
   return {
     kind: 'pods',
     pods,
     namespaces: compileSelector(p.namespaceSelector, `${path}.namespaceSelector`),
+    key,
   };
 }
 

@@ -17,6 +17,7 @@ import { multiNetworkPolicy, type MultiNetworkPolicy, type MultiNetworkPolicySpe
 import { canNetns } from './helpers/netns.ts';
 import {
   applySlice,
+  downSliceLab,
   gatewayNode,
   makeNamespace,
   startPods,
@@ -178,9 +179,16 @@ const CASES: Case[] = [
   },
 ];
 
+/** Set by a failed test, or while the before hook runs: the lab's logs are then kept (downSliceLab). */
+let failed = false;
+test.afterEach.always((t) => {
+  if (!t.passed) failed = true;
+});
+
 test.before(async (t) => {
   if (!canNetns) return;
   t.timeout(900_000);
+  failed = true;
   const lab = await upSliceLab(1);
   t.context = { lab } as Ctx;
   await applySlice(lab, SLICE, { subnet: SUBNET, gateway: { replicas: 1 } });
@@ -194,10 +202,13 @@ test.before(async (t) => {
   const pods = Object.fromEntries(Object.keys(PODS).map((k, i) => [k, list[i]!])) as Record<Pod, SlicePod>;
   await waitPath(pods['c1/web'], pods['c2/db'].ip!);
   t.context = { lab, pods };
+  failed = false;
 });
 
 test.after.always(async (t) => {
-  await (t.context.lab as Lab | undefined)?.down();
+  const lab = t.context.lab as Lab | undefined;
+  const kept = lab && (await downSliceLab(lab, failed));
+  if (kept) t.log(`the lab's logs: ${kept}`);
 });
 
 async function setPolicies(lab: Lab, policies: [string, MultiNetworkPolicy][]): Promise<void> {

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { disjointBoxes, type Box } from '../policy/boxes.ts';
 import { compile, sliceView, type SliceEndpoint } from '../policy/compile.ts';
-import { renderRuleset } from '../policy/render.ts';
+import { renderChanges, renderRuleset } from '../policy/render.ts';
 import { policyTargets, type MultiNetworkPolicy } from '../policy/types.ts';
 import type { Slice } from '../../controller/api/types.ts';
 import { db, disjoint, mnp, view } from './helpers/policy-fixtures.ts';
@@ -90,6 +90,32 @@ test('render: replaces existing objects but keeps counters and flow sets', (t) =
   );
   const off = renderRuleset(compile(view([])), { chains: ['filter'], sets: [], maps: [] });
   t.notRegex(off, /hook forward/, 'nothing to enforce: no chain, no per-packet cost');
+});
+
+test('render: a change of the same shape is element deletions, then additions; a new shape is not', (t) => {
+  const web = { podSelector: { matchLabels: { app: 'web' } } };
+  const allow = (ports: number[]): MultiNetworkPolicy =>
+    mnp({ podSelector: db, ingress: [{ from: [web], ports: ports.map((port) => ({ port })) }] });
+  const before = compile(view([allow([80, 443])]));
+  const after = compile(view([allow([80, 5432])]));
+  const script = renderChanges(before, after)!;
+  t.deepEqual(script.trim().split('\n'), [
+    'delete element bridge slicenet-policy-s in0 { 10.1.0.1 . 6 . 443, 10.1.128.1 . 6 . 443 }',
+    'add element bridge slicenet-policy-s in0 { 10.1.0.1 . 6 . 5432, 10.1.128.1 . 6 . 5432 }',
+  ]);
+  t.is(renderChanges(after, after), '', 'nothing changed: nothing to do');
+  const moved = compile(view([allow([80]), mnp({ podSelector: db, policyTypes: ['Ingress'] }, 'deny')]));
+  t.regex(
+    renderChanges(before, moved)!,
+    /^delete element bridge \S+ in0 \{ 10.1.0.1 . 6 . 443, 10.1.128.1 . 6 . 443 \}\n$/,
+    'a second policy on the same pods keeps one group',
+  );
+  t.is(renderChanges(before, compile(view([]))), undefined, 'nothing left to enforce: the chain goes');
+  t.is(renderChanges(before, compile(view([allow([80])], ['shop']))), undefined, 'isolation turned on');
+  const two = compile(
+    view([allow([80]), mnp({ podSelector: { matchLabels: { app: 'web' } }, ingress: [] }, 'w')]),
+  );
+  t.is(renderChanges(before, two), undefined, 'a second group');
 });
 
 test('sliceView: endpoints of every cluster, isolation from the slice namespaces', (t) => {

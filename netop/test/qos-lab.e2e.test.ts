@@ -26,6 +26,7 @@ import {
 import { canNetns } from './helpers/netns.ts';
 import {
   applySlice,
+  downSliceLab,
   gatewayNode,
   makeNamespace,
   startPods,
@@ -61,9 +62,16 @@ const test = anyTest as TestFn<Ctx>;
 const enabled = canNetns && process.env.SLICENET_QOS_LAB === '1';
 const e2e = enabled ? test.serial : test.serial.skip;
 
+/** Set by a failed test, or while the before hook runs: the lab's logs are then kept (downSliceLab). */
+let failed = false;
+test.afterEach.always((t) => {
+  if (!t.passed) failed = true;
+});
+
 test.before(async (t) => {
   if (!enabled) return;
   t.timeout(900_000);
+  failed = true;
   const lab = await upSliceLab(1);
   t.context = { lab } as Ctx;
   const [c1, c2] = ['c1', 'c2'];
@@ -117,10 +125,13 @@ test.before(async (t) => {
     SLICES.map((s) => s.port),
     ['EF', 'AF41'],
   );
+  failed = false;
 });
 
 test.after.always(async (t) => {
-  await (t.context.lab as Lab | undefined)?.down();
+  const lab = t.context.lab as Lab | undefined;
+  const kept = lab && (await downSliceLab(lab, failed));
+  if (kept) t.log(`the lab's logs: ${kept}`);
 });
 
 /**

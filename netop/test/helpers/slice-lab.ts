@@ -4,6 +4,9 @@
  * tests do on it: slices across every cluster, joined namespaces, pods on slice0, paths that
  * wait for the gateways' handshakes, long-running programs inside pods.
  */
+import { cpSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SLICE_LABEL, SYSTEM_NAMESPACE } from '../../../controller/api/names.ts';
 import { API_VERSION, type SliceConfigSpec } from '../../../controller/api/types.ts';
@@ -16,14 +19,32 @@ import { Netns } from './netns.ts';
 
 /** 2 clusters × `nodes`, Slicenet installed with gateways on each cluster's first node only. */
 export async function upSliceLab(nodes = 1): Promise<Lab> {
-  const lab = await Lab.up({ name: testLabName('np'), clusters: 2, nodes });
+  const lab = await Lab.up({ name: testLabName('qx'), clusters: 2, nodes });
   try {
-    await installSlicenet(lab, { gatewayNodes: 1 });
+    await installSlicenet(lab, { gatewayNodes: 1, prometheus: false });
   } catch (err) {
     await lab.down();
     throw err;
   }
   return lab;
+}
+
+/**
+ * Takes the lab down. When `failed`, first copies every log of it (control planes, kubelets,
+ * netop, workers, agents, and the pods': gateways and test programs) to a temporary folder, so
+ * the cause can be read afterwards; returns that folder.
+ */
+export async function downSliceLab(lab: Lab, failed: boolean): Promise<string | undefined> {
+  let kept: string | undefined;
+  if (failed) {
+    kept = join(tmpdir(), `slicenet-logs-${lab.plan.name}`);
+    cpSync(lab.paths.dir, kept, {
+      recursive: true,
+      filter: (src) => statSync(src).isDirectory() || src.endsWith('.log') || src.endsWith('.json'),
+    });
+  }
+  await lab.down();
+  return kept;
 }
 
 export const clustersOf = (lab: Lab): string[] => lab.plan.clusters.map((c) => c.name);
