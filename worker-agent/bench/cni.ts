@@ -8,8 +8,13 @@
  *    every batch is deleted (and its CNI DELs done) before the next. Each figure is the
  *    median over runs of that run's p50 / p99; the goals are the ratios of those medians.
  * 2. The agent's ADD time for the slice batches, from its own histogram (add-time.ts).
- * 3. iperf3 TCP throughput between pods on the two nodes, to the server's slice0 and to its
+ * 3. The plugin's own ADD and DEL: the bundled plugin run as a fresh process against the real
+ *    agent, one call at a time (plugin-time.ts); p50 / p99 of 20 each.
+ * 4. iperf3 TCP throughput between pods on the two nodes, to the server's slice0 and to its
  *    eth0 address, alternating, 3 × 5 s each; medians.
+ *
+ * The machine's load average (1 min) at the start and the end goes into the figures: on
+ * shared cores, pod latencies are mostly CPU queueing, and the ratios say more than the times.
  *
  * Progress goes to stderr; the last stdout line is the JSON summary.
  */
@@ -17,8 +22,10 @@ import { nadName } from '../../controller/api/names.ts';
 import { Lab } from '../../lab/lab.ts';
 import { testLabName } from '../../lab/test/leftovers.ts';
 import { atLeast, atMost, median, percentile, report, round, runBench } from '../../lib/bench.ts';
+import { loadavg } from 'node:os';
 import { combine, quantile, scrapeAdd } from './add-time.ts';
 import { deleteAllPods, podBatch, type Nic } from './pods.ts';
+import { pluginTimes } from './plugin-time.ts';
 import { setUpSlice, SLICE, BRIDGE_NAD } from './slice-lab.ts';
 import { iperf, startIperfPods } from './throughput.ts';
 
@@ -26,6 +33,7 @@ const RUNS = 3;
 const PODS = 50;
 const WARM_UP_PODS = 2;
 const IPERF_SECONDS = 5;
+const PLUGIN_CALLS = 20;
 const VARIANTS = {
   slice: { nad: nadName(SLICE), iface: 'slice0' },
   bridge: { nad: BRIDGE_NAD, iface: 'net1' },
@@ -88,9 +96,12 @@ async function throughput(lab: Lab): Promise<{ slice0: number[]; eth0: number[] 
 }
 
 async function measure(lab: Lab, started: number): Promise<Parameters<typeof report>> {
+  const loadStart = loadavg()[0]!;
   say(`lab ${lab.plan.name} up; starting the controller, worker and agents`);
   await setUpSlice(lab);
   const r = await podRuns(lab);
+  const plugin = await pluginTimes(lab, PLUGIN_CALLS);
+  say(`plugin ADD p50 ${ms(median(plugin.addMs))} ms, DEL p50 ${ms(median(plugin.delMs))} ms`);
   const tp = await throughput(lab);
   const m = {
     sliceP50: median(r.p50.slice),
@@ -108,12 +119,18 @@ async function measure(lab: Lab, started: number): Promise<Parameters<typeof rep
     agent_add_p50_ms: ms(median(r.addP50)),
     agent_add_p99_ms: ms(median(r.addP99)),
     agent_add_mean_ms: ms(median(r.addMean)),
+    plugin_add_p50_ms: ms(percentile(plugin.addMs, 50)),
+    plugin_add_p99_ms: ms(percentile(plugin.addMs, 99)),
+    plugin_del_p50_ms: ms(percentile(plugin.delMs, 50)),
+    plugin_del_p99_ms: ms(percentile(plugin.delMs, 99)),
     slice0_gbit_s: round(m.slice0, 2),
     eth0_gbit_s: round(m.eth0, 2),
     pods_per_batch: PODS,
     runs: RUNS,
     iperf_seconds: IPERF_SECONDS,
     total_seconds: round((performance.now() - started) / 1000),
+    load_avg_1m_start: round(loadStart, 1),
+    load_avg_1m_end: round(loadavg()[0]!, 1),
   };
   return [
     'cni',
@@ -128,7 +145,7 @@ async function measure(lab: Lab, started: number): Promise<Parameters<typeof rep
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const lab = await Lab.up({ name: testLabName('cb'), clusters: 1, nodes: 2 });
+  const lab = await Lab.up({ name: testLabName('nx'), clusters: 1, nodes: 2 });
   const onSignal = (): void => void lab.down().finally(() => process.exit(130));
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   let summary: Parameters<typeof report>;

@@ -4,11 +4,11 @@
  * what is measured is the plugin and the gRPC round trip, not the data plane.
  * `npm run bench:cni-plugin [-- runs]` prints JSON; figures are in README.md.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveAgent } from '../agent/server.ts';
+import { timePlugin } from '../bench/plugin-time.ts';
 import type { AgentBackend } from '../api.ts';
 import { buildCniPlugin } from './build.ts';
 
@@ -28,22 +28,6 @@ const backend: AgentBackend = {
   status: () => Promise.resolve(),
   gc: () => Promise.resolve(),
 };
-
-function timeRun(bundle: string, env: Record<string, string>, stdin: string): Promise<number> {
-  const started = performance.now();
-  const child = spawn(bundle, [], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stdin.end(stdin);
-  return new Promise((resolve, reject) =>
-    child.once('close', (code) =>
-      code === 0 ? resolve(performance.now() - started) : reject(new Error(`plugin exited ${code}: ${out}`)),
-    ),
-  );
-}
 
 const stats = (ms: number[]) => {
   const s = [...ms].sort((a, b) => a - b);
@@ -77,9 +61,9 @@ try {
     slice: 'payments',
   });
   const measure = async (command: string, stdin: string) => {
-    await timeRun(bundle, { ...env, CNI_COMMAND: command }, stdin); // warm the page cache
+    await timePlugin(bundle, { ...env, CNI_COMMAND: command }, stdin); // warm the page cache
     const ms: number[] = [];
-    for (let i = 0; i < runs; i++) ms.push(await timeRun(bundle, { ...env, CNI_COMMAND: command }, stdin));
+    for (let i = 0; i < runs; i++) ms.push(await timePlugin(bundle, { ...env, CNI_COMMAND: command }, stdin));
     return stats(ms);
   };
   // The floor: node starting an empty script the same way.
@@ -87,7 +71,7 @@ try {
   await writeFile(empty, '#!/usr/bin/env node\n', { mode: 0o755 });
   const nodeBaseline = async () => {
     const ms: number[] = [];
-    for (let i = 0; i < runs; i++) ms.push(await timeRun(empty, {}, ''));
+    for (let i = 0; i < runs; i++) ms.push(await timePlugin(empty, {}, ''));
     return stats(ms);
   };
   const result = {

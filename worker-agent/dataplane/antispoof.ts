@@ -61,9 +61,18 @@ export async function allowPort(p: PortIdentity): Promise<void> {
 
 export async function forgetPort(p: PortIdentity): Promise<void> {
   const e = elements(p);
-  // Two transactions: either element may be gone already (a crash between allow and forget).
-  await nftApplyIgnoringMissing(`delete element bridge ${TABLE} allowed { ${e.allowed} }\n`);
-  await nftApplyIgnoringMissing(`delete element bridge ${TABLE} ports { ${e.port} }\n`);
+  // Either element may be gone already (a crash between allow and forget), and deleting a
+  // missing element fails the whole transaction. Adding one that exists is a no-op, so
+  // add-then-delete removes each in one transaction and one process whatever was there
+  // (nftables 1.0.8's `destroy`, on the 1.0.6 Debian ships). Only a missing table fails.
+  await nftApplyIgnoringMissing(
+    [
+      `add element bridge ${TABLE} allowed { ${e.allowed} }`,
+      `delete element bridge ${TABLE} allowed { ${e.allowed} }`,
+      `add element bridge ${TABLE} ports { ${e.port} }`,
+      `delete element bridge ${TABLE} ports { ${e.port} }`,
+    ].join('\n') + '\n',
+  );
 }
 
 /** Frames dropped as spoofed since the table was made. */

@@ -23,7 +23,11 @@ export function hostVethName(containerId: string, ifname: string): string {
   return `snv${createHash('sha256').update(`${containerId}/${ifname}`).digest('hex').slice(0, 12)}`;
 }
 
-/** The pod end's name while it is still in the node's namespace, before it becomes slice0. */
+/**
+ * The pod end's name in the node's namespace, before it became slice0, in pairs older agents
+ * made (a crash could leave one there); pairs are now made with the pod end in the pod's
+ * namespace from the start.
+ */
 export const tempPeerName = (hostVeth: string): string => `snp${hostVeth.slice(3)}`;
 
 /**
@@ -31,6 +35,19 @@ export const tempPeerName = (hostVeth: string): string => `snp${hostVeth.slice(3
  * and unique wherever the address is, so no two pods of a slice share one in any cluster.
  */
 export function macForAddress(ip: string): string {
+  return macFrom('58', ip);
+}
+
+/**
+ * The node end's MAC for the pod with address `ip`: `0a:59:<ip>`, unique on the slice as the
+ * pod's is (the node end is a bridge port that may send), and set at creation so that
+ * nothing has to read it back.
+ */
+export function hostMacForAddress(ip: string): string {
+  return macFrom('59', ip);
+}
+
+function macFrom(second: string, ip: string): string {
   const octets = ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'));
-  return ['0a', '58', ...octets].join(':');
+  return ['0a', second, ...octets].join(':');
 }

@@ -1,13 +1,23 @@
 /**
- * A pod's slice NIC: a veth pair, one end on the slice bridge, the other moved into the pod's
- * namespace and named `slice0`, with the pod's address (the slice subnet's prefix, so the
- * whole slice is on-link), its MAC and the slice MTU, IPv6 off. Three processes per attach
- * (`ip` in the node's namespace, then `sysctl` and `ip` in the pod's) and one to read the
- * node end's MAC: on a busy node the agent's cost is mostly process starts.
+ * A pod's slice NIC: a veth pair, one end on the slice bridge, the other made directly in the
+ * pod's namespace as `slice0`, with the pod's address (the slice subnet's prefix, so the whole
+ * slice is on-link), its MAC and the slice MTU, IPv6 off.
+ *
+ *   ip -batch (node ns)             link add <host> address <host mac> mtu M type veth
+ *                                     peer name slice0 address <pod mac> mtu M netns <pod ns>
+ *                                   link set <host> master snbr<vni> up
+ *   nsenter <pod ns> sh             disable_ipv6 on slice0 (a write to /proc/sys), then
+ *                                   exec ip -batch: address, link up
+ *
+ * Two processes per attach, started from the agent. On a busy node the agent's CPU per pod
+ * is mostly process starts (each a fork of the agent's large Node process), so every step
+ * that can share a process does: the pair is made in one netlink request with the pod end
+ * already in the pod's namespace (no temporary name in the node's, no rename), and both MACs
+ * are chosen here (derived from the pod's address) rather than read back.
  */
-import { CommandError, run } from '../../lib/exec.ts';
-import { deleteLink, ipBatch, ipJson, type IpAddr, type IpLink } from '../../lib/net/ip.ts';
-import { bridgeName, tempPeerName } from './names.ts';
+import { CommandError, run, runRaw } from '../../lib/exec.ts';
+import { ipBatch, ipJson, isGone, type IpAddr, type IpLink } from '../../lib/net/ip.ts';
+import { bridgeName, hostMacForAddress, tempPeerName } from './names.ts';
 
 export interface PodNic {
   netnsPath: string;
@@ -20,47 +30,52 @@ export interface PodNic {
   mtu: number;
 }
 
+/**
+ * In the pod's namespace: IPv6 off on the new NIC, then its address and link-up. Slices are
+ * IPv4: no IPv6 link-local address means no neighbour discovery for the anti-spoof guard to
+ * drop. /proc/sys/net is the namespace of the process that opens it, so the shell's write
+ * lands in the pod's. The interface name is passed as $0, never interpolated.
+ */
+const POD_SIDE = 'echo 1 > "/proc/sys/net/ipv6/conf/$0/disable_ipv6" && exec ip -batch -';
+
 export async function attachPodNic(n: PodNic): Promise<{ hostMac: string }> {
-  const peer = tempPeerName(n.hostIfname);
+  const hostMac = hostMacForAddress(n.address.split('/')[0]!);
   const make = [
-    `link add ${n.hostIfname} mtu ${n.mtu} type veth peer name ${peer} mtu ${n.mtu}`,
-    `link set ${peer} netns ${n.netnsPath}`,
+    `link add ${n.hostIfname} address ${hostMac} mtu ${n.mtu} type veth` +
+      ` peer name ${n.ifname} address ${n.mac} mtu ${n.mtu} netns ${n.netnsPath}`,
     `link set ${n.hostIfname} master ${bridgeName(n.vni)} up`,
   ];
   try {
     await ipBatch(make).catch(async (err: unknown) => {
-      // A crash between these steps leaves a pair in the node namespace: start from nothing.
-      // Only then: two more processes on every attach cost more than the pair check saves.
+      // A crash between the two lines leaves the pair: start from nothing. Only then: a
+      // check before every attach would cost a process each time.
       if (!(err instanceof CommandError) || !/File exists/.test(err.stderr)) throw err;
-      await deleteLink(n.hostIfname);
-      await deleteLink(peer);
+      await detachPodNic(n.hostIfname);
       await ipBatch(make);
     });
-    // Slices are IPv4: no IPv6 link-local address, so no neighbour discovery for the
-    // anti-spoof guard to drop. Set before the rename (the setting stays with the device),
-    // so that the renaming, address and link-up are one process in the pod's namespace.
-    await run(['sysctl', '-qw', `net.ipv6.conf.${peer}.disable_ipv6=1`], { netnsPath: n.netnsPath });
-    await ipBatch(
-      [
-        `link set ${peer} name ${n.ifname}`,
-        `link set ${n.ifname} address ${n.mac}`,
-        `addr add ${n.address} dev ${n.ifname}`,
-        `link set ${n.ifname} up`,
-      ],
-      { netnsPath: n.netnsPath },
-    );
+    await run(['sh', '-c', POD_SIDE, n.ifname], {
+      netnsPath: n.netnsPath,
+      input: [`addr add ${n.address} dev ${n.ifname}`, `link set ${n.ifname} up`].join('\n') + '\n',
+    });
   } catch (err) {
-    await deleteLink(n.hostIfname).catch(() => undefined);
+    await detachPodNic(n.hostIfname).catch(() => undefined);
     throw err;
   }
-  const [host] = await ipJson<IpLink>(['link', 'show', 'dev', n.hostIfname]);
-  return { hostMac: host?.address ?? '' };
+  return { hostMac };
 }
 
-/** Removes the pair (deleting one end deletes both); gone already is success. */
+/**
+ * Removes the pair (deleting one end deletes both); gone already is success. One process:
+ * `-force` goes on past a line that fails. The temporary name is that of pairs an older agent
+ * made in the node's namespace first and may have left there in a crash.
+ */
 export async function detachPodNic(hostIfname: string): Promise<void> {
-  await deleteLink(hostIfname);
-  await deleteLink(tempPeerName(hostIfname));
+  const lines = [`link del dev ${hostIfname}`, `link del dev ${tempPeerName(hostIfname)}`];
+  const r = await runRaw(['ip', '-force', '-batch', '-'], { input: lines.join('\n') + '\n' });
+  if (r.exitCode === 0) return;
+  const failures = r.stderr.split('\n').filter((l) => l.trim() && !/^Command failed/.test(l));
+  if (failures.some((l) => !isGone(l)))
+    throw new CommandError(['ip', '-force', '-batch', '-'], r.exitCode, r.stderr);
 }
 
 /** What differs from what attach made; empty when all is in place. */
