@@ -14,6 +14,12 @@
  * what leaves a device; redirecting arriving packets to an ifb device makes them "leave" it, so
  * a slice's ceiling holds in both directions. Filters cost one u32 match per slice per packet.
  *
+ * Why a bfifo under each slice class: HTB's default leaf queue is txqueuelen packets (1000: a
+ * second at 10 Mbit/s). A slice sending over its ceiling then fills it, and every packet of the
+ * slice, its TCP handshakes and acknowledgements included, waits a second behind the flood (the
+ * lab test's iperf3 control connections timed out). The bfifo holds QUEUE_MS at the ceiling, so
+ * the excess is dropped at once instead. (This kernel has no fq_codel, sfq or codel.)
+ *
  * Reconcile is a diff against what `tc` reports: missing classes are added, changed ones get a
  * `tc class change` (their counters and queues stay), classes and filters of slices that went
  * away are deleted. The root qdisc is only created when it is missing or not ours, so a
@@ -60,6 +66,11 @@ const burst = (bits: number): number => Math.max(32_000, Math.round(bits / 8 / 5
 /** Spare bandwidth is lent in proportion to the quantum: make it proportional to the rate. */
 const quantum = (bits: number): number => Math.min(200_000, Math.max(1514, Math.round(bits / 8 / 100)));
 const close = (a: number, b: number): boolean => Math.abs(a - b) <= Math.max(1000, b * 0.01);
+/** How long a slice's queue may be, at its ceiling. */
+const QUEUE_MS = 50;
+/** The byte limit of a slice class's bfifo: QUEUE_MS at the ceiling, at least 32 KB. */
+export const queueBytes = (ceilBits: number): number =>
+  Math.max(32_000, Math.round((ceilBits / 8) * (QUEUE_MS / 1000)));
 
 function classArgs(w: WantClass): string {
   return (
@@ -129,8 +140,19 @@ export class QosEngine {
 
   private async converge(dev: string, want: WantClass[]): Promise<string[]> {
     const cmds: string[] = [];
-    const root = (await readQdiscs(dev, this.ns)).find((q) => q.root);
+    const qdiscs = await readQdiscs(dev, this.ns);
+    const root = qdiscs.find((q) => q.root);
     const ours = root?.kind === 'htb' && root.handle === '1:';
+    /** Slice class minor → its bfifo's limit. */
+    const leaves = new Map(
+      ours
+        ? qdiscs.flatMap((q) =>
+            q.kind === 'bfifo' && q.parent?.startsWith('1:')
+              ? [[parseInt(q.parent.slice(2), 16), q.options?.limit] as const]
+              : [],
+          )
+        : [],
+    );
     if (!ours) cmds.push(`qdisc replace dev ${dev} root handle 1: htb default ${DEFAULT_MINOR.toString(16)}`);
     const have = new Map((ours ? await readClasses(dev, this.ns) : []).map((c) => [c.minor, c]));
     const filters = ours ? await readFilters(dev, this.ns) : new Map<number, number>();
@@ -146,7 +168,11 @@ export class QosEngine {
       if (!h) cmds.push(`class add dev ${dev} parent ${parent} classid ${classId(w.minor)} ${classArgs(w)}`);
       else if (!close(h.rate, w.rate) || !close(h.ceil, w.ceil) || h.prio !== w.prio)
         cmds.push(`class change dev ${dev} parent ${parent} classid ${classId(w.minor)} ${classArgs(w)}`);
-      if (w.minor === PARENT_MINOR || w.minor === DEFAULT_MINOR || filters.has(w.minor)) continue;
+      if (w.minor === PARENT_MINOR || w.minor === DEFAULT_MINOR) continue;
+      const limit = queueBytes(w.ceil);
+      if (leaves.get(w.minor) !== limit)
+        cmds.push(`qdisc replace dev ${dev} parent ${classId(w.minor)} bfifo limit ${limit}`);
+      if (filters.has(w.minor)) continue;
       for (const dir of ['sport', 'dport'])
         cmds.push(
           `filter add dev ${dev} parent 1: protocol ip pref ${w.minor} u32 ` +

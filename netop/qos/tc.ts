@@ -88,6 +88,8 @@ export interface TcQdisc {
   handle: string;
   root?: boolean;
   parent?: string;
+  /** bfifo/pfifo: the queue's limit (bytes, packets). */
+  options?: { limit?: number };
 }
 
 export async function readQdiscs(dev: string, ns: NetnsOption = {}): Promise<TcQdisc[]> {

@@ -23,7 +23,7 @@ import {
   readMeter,
   sendAndMeasure,
 } from './helpers/meter.ts';
-import { canNetns } from './helpers/netns.ts';
+import { canNetns, spawnIn } from './helpers/netns.ts';
 import {
   applySlice,
   downSliceLab,
@@ -101,7 +101,7 @@ test.before(async (t) => {
     await Promise.all([c1, c2].map((c) => makeNamespace(lab, c, ns, s.name)));
     const [tx, rx] = await startPods(lab, [
       { cluster: c1, namespace: ns, name: 'tx' },
-      { cluster: c2, namespace: ns, name: 'rx', command: ['iperf3', '-s', '-p', String(IPERF_PORT)] },
+      { cluster: c2, namespace: ns, name: 'rx' },
     ]);
     pods[s.name] = { tx: tx!, rx: rx! };
   }
@@ -134,9 +134,12 @@ test.after.always(async (t) => {
   if (kept) t.log(`the lab's logs: ${kept}`);
 });
 
+let runs = 0;
+
 /**
  * Sends from each named slice's c1 pod to its c2 pod at `mbit` for 8 s; kbit/s per slice over
- * 3 s, from 0.5 s after both slices' traffic arrives.
+ * 3 s, from 0.5 s after both slices' traffic arrives. Each run has iperf3 servers of its own, on
+ * a new port: a server whose last client was stopped mid-test may still be busy with it.
  */
 async function send(
   t: ExecutionContext<Ctx>,
@@ -145,12 +148,22 @@ async function send(
 ): Promise<Record<SliceName, number>> {
   const { pods, meterNetns } = t.context;
   const chosen = SLICES.filter((s) => names.includes(s.name));
+  const port = IPERF_PORT + runs++;
+  for (const s of chosen) {
+    const rx = pods[s.name].rx.netns;
+    spawnIn(t, rx, ['iperf3', '-s', '-1', '-p', String(port)]);
+    await waitFor(
+      async () => (await rx.exec(['ss', '-Hltn', `sport = :${port}`])).includes(`:${port}`),
+      10_000,
+      `iperf3 listening in ${s.name}'s c2 pod`,
+    );
+  }
   const rates = await sendAndMeasure(
     t,
     meterNetns,
     chosen.map((s) => ({
       ns: pods[s.name].tx.netns,
-      argv: iperfUdp(pods[s.name].rx.ip!, IPERF_PORT, mbit, 8),
+      argv: iperfUdp(pods[s.name].rx.ip!, port, mbit, 8),
     })),
     chosen.map((s) => s.port),
     { untilFlowing: true, settleMs: 500, windowMs: 3000 },

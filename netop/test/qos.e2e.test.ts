@@ -71,7 +71,7 @@ e2e(
       'silver packets carry AF41',
     );
 
-    // 4. A ceiling change applies live, as a class change of that class only; silver's counters go on.
+    // 4. A ceiling change applies live, as a change of that class (and its queue) only; silver's counters go on.
     const silverBefore = (await engine.stats()).find((s) => s.slice === 'silver')!;
     const lower = { ...A, ceilingKbit: 35_000 };
     let changeMs = 0;
@@ -87,10 +87,13 @@ e2e(
     measured.changedA = ratio(changed, lower.ceilingKbit);
     t.deepEqual(
       cmds.map((x) => x.split(' ').slice(0, 2).join(' ')),
-      ['class change'],
+      ['class change', 'qdisc replace'],
       cmds.join('; '),
     );
-    t.true(cmds[0]!.includes('classid 1:1771'), 'only gold’s class changed');
+    t.true(
+      cmds.every((x) => x.includes(' 1:1771 ')),
+      'only gold’s class and its queue (50 ms at the new ceiling) changed',
+    );
     t.true(changeMs < 2000, `change applied in ${changeMs.toFixed(0)} ms`);
     t.true(
       changed >= 0.9 * lower.ceilingKbit && changed <= 1.05 * lower.ceilingKbit,

@@ -116,14 +116,20 @@ export async function sendAndMeasure(
   }
 }
 
+/**
+ * Until every port's packets arrive steadily: more than 20 between two reads 200 ms apart, so
+ * that a queue draining what an earlier run left does not count as this run's traffic.
+ */
 async function untilFlowing(netns: string, before: Counters, ports: number[]): Promise<void> {
   const deadline = Date.now() + 20_000;
   const packets = (c: Counters, p: number): number => c.get(portCounter(p))?.packets ?? 0;
+  let last = before;
   for (;;) {
-    const now = await readMeter(netns);
-    if (ports.every((p) => packets(now, p) - packets(before, p) > 100)) return;
-    if (Date.now() > deadline) return; // measured as it is: a rate near 0 fails the caller's check
     await sleep(200);
+    const now = await readMeter(netns);
+    if (ports.every((p) => packets(now, p) - packets(last, p) > 20)) return;
+    if (Date.now() > deadline) return; // measured as it is: a rate near 0 fails the caller's check
+    last = now;
   }
 }
 
