@@ -29,7 +29,7 @@ const SUBNET = '10.90.0.0/16';
 const NETWORKS = JSON.stringify([{ name: `slicenet-${SLICE}`, interface: 'slice0' }]);
 
 test.before(async (t) => {
-  const lab = await Lab.up({ name: testLabName('ag'), clusters: 1, nodes: 2 });
+  const lab = await Lab.up({ name: testLabName('nx'), clusters: 1, nodes: 2 });
   const nodes = lab.plan.clusters[0]!.nodes.map((n) => n.name);
   t.context = { lab, nodes };
   await lab.kubectl('c1', ['create', 'namespace', HUB_NS]);
