@@ -16,7 +16,6 @@
  * A datagram sent to the Device is written to the TAP before the batch's native ones.
  */
 import {
-  ipv4ToU32,
   newOpened,
   OPEN_STATUS,
   openBatch,
@@ -26,8 +25,9 @@ import {
   type Datagrams,
   type Opened,
 } from '../../native/index.ts';
-import { constants, type Action, type Endpoint, type Peer } from '../protocol/index.ts';
+import { constants, type Action, type Peer } from '../protocol/index.ts';
 import type { Wiring } from './datapath.ts';
+import { endpointAddress } from './sessions.ts';
 import { ETHER_HEADER } from './mtu.ts';
 
 const MSG_TRANSPORT = 4;
@@ -207,18 +207,6 @@ export class Receiver {
       count: 0,
     };
   }
-}
-
-const addresses = new WeakMap<Endpoint, number>();
-
-/** The uint32 form of an endpoint's address; endpoints are replaced, never changed, on roaming. */
-function endpointAddress(e: Endpoint): number {
-  let a = addresses.get(e);
-  if (a === undefined) {
-    a = ipv4ToU32(e.address);
-    addresses.set(e, a);
-  }
-  return a;
 }
 
 /** Whether the Device accepted the datagram whose actions start at `start`: it dropped nothing. */

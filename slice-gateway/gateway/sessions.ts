@@ -11,8 +11,8 @@
  * On receive, the native path checks and updates the same Keypair's ReplayWindow, so a
  * counter the Device accepted is a replay natively too and vice versa.
  */
-import { AeadKey } from '../../native/index.ts';
-import { constants, type Device, type Peer, type SessionKeys } from '../protocol/index.ts';
+import { AeadKey, ipv4ToU32 } from '../../native/index.ts';
+import { constants, type Device, type Endpoint, type Peer, type SessionKeys } from '../protocol/index.ts';
 
 /** The two directions of one session, keyed once in OpenSSL. */
 export interface NativeSession {
@@ -74,7 +74,7 @@ export class Sessions {
     const first = kp.sendCounter;
     kp.sendCounter += BigInt(n);
     peer.keepaliveAt = undefined;
-    peer.dataSent(now, this.device.jitter());
+    peer.dataSent(now, this.device.jitter);
     if (kp.wantsRekey(now)) this.device.initiate(peer, out);
     return { first, kp, native, endpoint: peer.endpoint };
   }
@@ -83,4 +83,19 @@ export class Sessions {
   clear(): void {
     for (const i of [...this.byIndex.keys()]) this.retire(i);
   }
+}
+
+const addresses = new WeakMap<Endpoint, number>();
+
+/**
+ * The uint32 form of an endpoint's address, parsed once: the data path needs it per batch.
+ * Endpoints are replaced, never changed, on roaming, so the cache cannot go stale.
+ */
+export function endpointAddress(e: Endpoint): number {
+  let a = addresses.get(e);
+  if (a === undefined) {
+    a = ipv4ToU32(e.address);
+    addresses.set(e, a);
+  }
+  return a;
 }

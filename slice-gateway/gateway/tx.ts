@@ -13,7 +13,6 @@
  * segments inherit the decision; the Segmenter has already dropped anything over sliceMtu + 14.
  */
 import {
-  ipv4ToU32,
   newDatagrams,
   sealBatch,
   Segmenter,
@@ -23,6 +22,7 @@ import {
 } from '../../native/index.ts';
 import type { Action, Peer } from '../protocol/index.ts';
 import type { Wiring } from './datapath.ts';
+import { endpointAddress } from './sessions.ts';
 import { ETHER_HEADER } from './mtu.ts';
 
 const FLOOD = '\u0000flood';
@@ -92,7 +92,7 @@ export class Transmitter {
         const from = outPos;
         outPos = sealBatch(r.native.seal, r.kp.remoteIndex, r.first, g, out, start, n, outPos);
         this.w.traffic.tx(peer.id, outPos - from);
-        out.addrs.fill(ipv4ToU32(r.endpoint.address), start, n);
+        out.addrs.fill(endpointAddress(r.endpoint), start, n);
         out.ports.fill(r.endpoint.port, start, n);
       } else {
         this.handOver(peer, start, n, actions);

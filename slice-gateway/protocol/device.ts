@@ -25,6 +25,8 @@ import { Receiver } from './receive.ts';
 import type { Action, Endpoint } from './actions.ts';
 import type { IkSetup } from './noise.ts';
 
+const JITTER_POOL_BYTES = 512;
+
 export interface DeviceOptions {
   /** Our X25519 static private key, 32 raw bytes. */
   privateKey: Uint8Array;
@@ -157,7 +159,7 @@ export class Device {
     if (kp && datagram && peer.endpoint) {
       out.push({ type: 'send', peer: peer.id, endpoint: peer.endpoint, datagram });
       peer.keepaliveAt = undefined;
-      if (!keepalive) peer.dataSent(now, this.jitter());
+      if (!keepalive) peer.dataSent(now, this.jitter);
       if (kp.wantsRekey(now)) this.initiate(peer, out);
       return;
     }
@@ -218,10 +220,22 @@ export class Device {
     peer.retransmitAt = undefined;
   }
 
-  /** Random 0-333 ms, so peers that lost packets together do not retry in lockstep. */
-  jitter(): number {
-    return this.random(2).readUInt16LE(0) % (REKEY_TIMEOUT_JITTER + 1);
-  }
+  /**
+   * Random 0-333 ms, so peers that lost packets together do not retry in lockstep. Drawn from a
+   * pool: a sender asks for one per data batch, and a randomBytes call (~15 µs) per batch was a
+   * fifth of a ping's time in the gateway.
+   */
+  readonly jitter = (): number => {
+    if (this.jitterPos + 2 > this.jitterPool.length) {
+      this.jitterPool = this.random(JITTER_POOL_BYTES);
+      this.jitterPos = 0;
+    }
+    const r = this.jitterPool.readUInt16LE(this.jitterPos);
+    this.jitterPos += 2;
+    return r % (REKEY_TIMEOUT_JITTER + 1);
+  };
+  private jitterPool: Buffer = Buffer.alloc(0);
+  private jitterPos = 0;
 
   /** The limits of a new session: as initiator, a rekey age jittered down by up to 1/24 (5 s of 120 s). */
   keypairLimits(initiator: boolean): KeypairLimits {

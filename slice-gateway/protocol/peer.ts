@@ -107,11 +107,16 @@ export class Peer {
 
   /** The earliest time at which tick() has work for this peer. */
   nextDeadline(): number | undefined {
-    const times = [this.retransmitAt, this.keepaliveAt, this.newHandshakeAt, this.zeroKeysAt];
-    for (const kp of [this.previous, this.current, this.next])
-      if (kp) times.push(kp.createdAt + this.timers.rejectAfterTime);
-    const defined = times.filter((t): t is number => t !== undefined);
-    return defined.length ? Math.min(...defined) : undefined;
+    // Called after every packet batch: no arrays, no closures.
+    const reject = this.timers.rejectAfterTime;
+    let min = earliest(
+      earliest(this.retransmitAt, this.keepaliveAt),
+      earliest(this.newHandshakeAt, this.zeroKeysAt),
+    );
+    if (this.previous) min = earliest(min, this.previous.createdAt + reject);
+    if (this.current) min = earliest(min, this.current.createdAt + reject);
+    if (this.next) min = earliest(min, this.next.createdAt + reject);
+    return min;
   }
 
   /** Timer bookkeeping for a received authenticated data packet (WireGuard's timersDataReceived). */
@@ -120,8 +125,8 @@ export class Peer {
   }
 
   /** We sent a data packet: expect to hear back within keepalive + rekey timeout. */
-  dataSent(now: number, jitter: number): void {
-    this.newHandshakeAt ??= now + this.timers.keepaliveTimeout + this.timers.rekeyTimeout + jitter;
+  dataSent(now: number, jitter: () => number): void {
+    this.newHandshakeAt ??= now + this.timers.keepaliveTimeout + this.timers.rekeyTimeout + jitter();
   }
 
   report(out: Action[], now: number): void {
@@ -139,4 +144,10 @@ export class Peer {
     this.lastHandshakeAt = now;
     this.zeroKeysAt = now + 3 * this.timers.rejectAfterTime;
   }
+}
+
+/** The earlier of two optional times. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b === undefined || a <= b ? a : b;
 }
