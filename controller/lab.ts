@@ -12,15 +12,11 @@ import { processArgv } from '../lib/bundle.ts';
 const repo = join(import.meta.dirname, '..');
 
 /**
- * The slicenet-gateway command a lab kubelet runs for a gateway pod (the image is ignored). The
- * loader by absolute URL: a container starts in /, where `--import tsx` would not resolve.
+ * The slicenet-gateway command a lab kubelet runs for a gateway pod (the image is ignored): its
+ * bundle, as shipped, by absolute path (a container starts in /). No TypeScript loader thread
+ * and no per-module transpiling on a process that handles every slice packet.
  */
-export const labGatewayCommand = (): string[] => [
-  process.execPath,
-  '--import',
-  import.meta.resolve('tsx'),
-  join(repo, 'slice-gateway', 'main.ts'),
-];
+export const labGatewayCommand = (): string[] => processArgv('slicenet-gateway');
 
 const main = (): string[] => processArgv('slicenet-controller');
 

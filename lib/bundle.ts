@@ -28,11 +28,19 @@ export const BUNDLED = {
   'slicenet-webhook': 'webhooks/main.ts',
   'slicenet-agent': 'worker-agent/main.ts',
   'slicenet-netop': 'netop/main.ts',
+  'slicenet-gateway': 'slice-gateway/main.ts',
+  // The same data path driven by a JSON file instead of a cluster (bench:gateway, debugging).
+  'slicenet-gateway-standalone': 'slice-gateway/gateway/standalone.ts',
 } as const;
+
+/** The native addon, where native/binding.ts looks for it beside a bundle in dist/bin/. */
+const ADDON = { 'native/build/Release/slicenet_native.node': 'bin/build/Release/slicenet_native.node' };
 
 /** Files read at run time relative to a source file: repository path → path under `dist/`. */
 const ASSETS: Partial<Record<BundledProcess, Record<string, string>>> = {
   'slicenet-agent': { 'worker-agent/proto/agent.proto': 'proto/agent.proto' },
+  'slicenet-gateway': ADDON,
+  'slicenet-gateway-standalone': ADDON,
 };
 
 export type BundledProcess = keyof typeof BUNDLED;
@@ -55,7 +63,8 @@ export function bundleProcess(name: BundledProcess): string {
     format: 'esm',
     // Dependencies written as CommonJS call require(); an ES module has none of its own.
     banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      // Aliased: bundled sources may import createRequire themselves (native/binding.ts does).
+      js: "import { createRequire as bundleRequire } from 'node:module'; const require = bundleRequire(import.meta.url);",
     },
     // A linked map beside the bundle: `NODE_OPTIONS=--enable-source-maps` maps stacks to the
     // sources when debugging; always loading it would cost ~30 MB of RSS per process.

@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processArgv } from '../../../lib/bundle.ts';
 import { waitFor } from '../../../lib/wait.ts';
 import type { TransportCipher } from '../../protocol/index.ts';
 import { generateKeyPair } from '../../protocol/index.ts';
@@ -50,7 +51,7 @@ async function up(t: Topology, ctx: PathContext, name: string, cipher: Transport
     const id = `${name}-${side}`;
     ctx.procs.start({
       id,
-      argv: [process.execPath, '--import', 'tsx', 'slice-gateway/gateway/standalone.ts', '--config', file],
+      argv: [...processArgv('slicenet-gateway-standalone'), '--config', file],
       netns: side === 'a' ? t.ns.gwA : t.ns.gwB,
       cwd: ctx.repo,
     });
