@@ -53,14 +53,7 @@ interface Ctx {
   meterNetns: string;
 }
 const test = anyTest as TestFn<Ctx>;
-/**
- * Opt-in (`SLICENET_QOS_LAB=1`) until it has passed on a quiet machine: on the shared machine it
- * was written on (load 30–65) the gateways were too starved of CPU to fill even a 12 Mbit/s
- * bottleneck, so the rates it asserts could not be told from the load. The same QoS rules are
- * asserted in CI by qos.e2e on network namespaces; this file is their proof on the product.
- */
-const enabled = canNetns && process.env.SLICENET_QOS_LAB === '1';
-const e2e = enabled ? test.serial : test.serial.skip;
+const e2e = canNetns ? test.serial : test.serial.skip;
 
 /** Set by a failed test, or while the before hook runs: the lab's logs are then kept (downSliceLab). */
 let failed = false;
@@ -69,7 +62,7 @@ test.afterEach.always((t) => {
 });
 
 test.before(async (t) => {
-  if (!enabled) return;
+  if (!canNetns) return;
   t.timeout(900_000);
   failed = true;
   const lab = await upSliceLab(1);
