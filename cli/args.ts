@@ -99,6 +99,21 @@ export function dnsLabel(value: string, what: string, max = 63): string {
   return value;
 }
 
+/** The slice a command names: its one argument, a SliceConfig name (a DNS label of at most 40). */
+export function sliceArg(command: string, p: Parsed): string {
+  return dnsLabel(onePositional(command, p, 'slice'), 'slice name', 40);
+}
+
+/** The slice a command may name (get, status): at most one, checked as sliceArg checks it. */
+export function optionalSliceArg(command: string, p: Parsed): string | undefined {
+  if (p.positionals.length > 1)
+    throw new UsageError(
+      `unexpected argument '${p.positionals[1]}': kubectl slice ${command} takes at most one slice`,
+    );
+  const name = p.positionals[0];
+  return name === undefined ? undefined : dnsLabel(name, 'slice name', 40);
+}
+
 /** The one positional argument a command needs; `what` names it in the message. */
 export function onePositional(command: string, p: Parsed, what: string): string {
   if (p.positionals.length === 0)

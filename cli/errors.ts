@@ -21,6 +21,7 @@ export const EXIT_CODES: Record<string, number> = {
   NOT_FOUND: EXIT.notFound,
   API_REFUSED: EXIT.failure,
   API_UNREACHABLE: EXIT.failure,
+  API_UNTRUSTED: EXIT.failure,
   ALREADY_EXISTS: EXIT.failure,
   KUBECONFIG_UNREADABLE: EXIT.failure,
   CONFLICT: EXIT.failure,
@@ -67,6 +68,13 @@ export class UnreachableError extends SlicenetError {
   }
 }
 
+/** TLS to the API server failed: its certificate is not one the kubeconfig trusts, or no TLS at all. */
+export class UntrustedError extends SlicenetError {
+  constructor(message: string, cause?: unknown) {
+    super('API_UNTRUSTED', message, { cause });
+  }
+}
+
 interface StatusBody {
   message?: string;
   reason?: string;
@@ -83,37 +91,88 @@ function statusBody(err: ApiException<unknown>): StatusBody {
   }
 }
 
+/** Errors of the connection itself: nothing reached an API server that answered. */
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
   'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
   'ETIMEDOUT',
   'ECONNRESET',
+  'EPIPE',
   'EAI_AGAIN',
 ]);
 
-function networkCode(err: unknown): string | undefined {
+/** Node's codes for a server certificate that the kubeconfig's CA does not vouch for. */
+const CERT_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The first system error code on the cause chain (client-node's fetch wraps the socket's). */
+function systemCode(err: unknown): string | undefined {
   for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; i++) {
-    if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return e.code;
+    if (typeof e.code === 'string') return e.code;
     e = e.cause as typeof e;
   }
   return undefined;
 }
 
+/** Where a call went: the server's URL, and the kubeconfig context and cluster that named it. */
+export interface ApiEndpoint {
+  server: string;
+  context?: string;
+  cluster?: string;
+}
+
+const named = (at: ApiEndpoint): string =>
+  at.context ? `context '${at.context}'${at.cluster ? `, cluster '${at.cluster}'` : ''}` : 'the kubeconfig';
+
 /**
- * Turns a failed API call into an error a user can act on. `what` names the object
- * ("SliceConfig demo in slicenet-system"); `server` is the API server's URL. A 422 carries
- * the CRD's or the webhook's message per field, which is shown as is: it names the field.
+ * The connection failed before any API answer: refused, unreachable, or TLS that the
+ * kubeconfig does not trust. Undefined for anything else.
  */
-export function explainApiError(err: unknown, what: string, server: string): Error {
-  if (err instanceof SlicenetError) return err;
-  const net = networkCode(err);
-  if (net) {
+function connectionError(err: unknown, at: ApiEndpoint): SlicenetError | undefined {
+  const code = systemCode(err);
+  if (code === undefined) return undefined;
+  if (NETWORK_CODES.has(code))
     return new UnreachableError(
-      `cannot reach the API server at ${server} (${net}): check --kubeconfig and --context, and that the cluster is up`,
+      `cannot reach the API server at ${at.server} (${code}): check that the cluster is up and reachable from here, and that --kubeconfig and --context (${named(at)}) name the right one`,
       err,
     );
-  }
+  if (CERT_CODES.has(code))
+    return new UntrustedError(
+      `the API server at ${at.server} presented a certificate that ${named(at)} does not trust (${code}): check the cluster's certificate-authority(-data) in the kubeconfig, and that its server URL is that cluster's API server`,
+      err,
+    );
+  if (code === 'EPROTO' || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))
+    return new UntrustedError(
+      `no TLS connection to the API server at ${at.server} (${code}): check that the server URL of ${named(at)} is the cluster's https:// API server address`,
+      err,
+    );
+  return undefined;
+}
+
+/**
+ * Turns a failed API call into an error a user can act on. `what` names the object
+ * ("SliceConfig demo in slicenet-system"); `at` is where the call went. A 422 carries
+ * the CRD's or the webhook's message per field, which is shown as is: it names the field.
+ */
+export function explainApiError(err: unknown, what: string, at: ApiEndpoint): Error {
+  if (err instanceof SlicenetError) return err;
+  const connection = connectionError(err, at);
+  if (connection) return connection;
+  const { server } = at;
   if (!(err instanceof ApiException)) return err instanceof Error ? err : new Error(String(err));
   const body = statusBody(err);
   const causes = (body.details?.causes ?? []).map(
@@ -122,7 +181,7 @@ export function explainApiError(err: unknown, what: string, server: string): Err
   switch (err.code) {
     case 401:
       return new ApiRefusedError(
-        `the API server at ${server} did not accept the credentials: log in again or pick another --context`,
+        `the API server at ${server} did not accept the credentials of ${named(at)} (401 Unauthorized): check the user's token or client certificate in the kubeconfig (it may have expired: log in again), or pick another --context`,
         err,
       );
     case 403:

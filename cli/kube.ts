@@ -5,8 +5,8 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../lib/kube/client.ts';
-import { str, type Values } from './args.ts';
-import { UsageError, explainApiError } from './errors.ts';
+import { dnsLabel, str, type Values } from './args.ts';
+import { UsageError, explainApiError, type ApiEndpoint } from './errors.ts';
 import { SlicenetError } from '../lib/errors.ts';
 
 export const DEFAULT_HUB_NAMESPACE = 'slicenet-system';
@@ -15,6 +15,8 @@ export interface Kube {
   kc: KubeConfig;
   /** The API server's URL, for messages. */
   server: string;
+  /** The URL with the context and cluster that named it, for messages about the connection. */
+  at: ApiEndpoint;
   /** Runs an API call, turning its failure into an error the user can act on. */
   call<T>(what: string, fn: () => Promise<T>): Promise<T>;
 }
@@ -44,25 +46,29 @@ export function connect(values: Values): Kube {
     }
     kc.setCurrentContext(context);
   }
-  const server = kc.getCurrentCluster()?.server;
+  const cluster = kc.getCurrentCluster();
+  const server = cluster?.server;
   if (!server)
     throw new SlicenetError(
       'KUBECONFIG_UNREADABLE',
       'the kubeconfig has no current cluster: pass --kubeconfig or --context',
     );
+  const at: ApiEndpoint = { server, context: kc.getCurrentContext(), cluster: cluster.name };
   return {
     kc,
     server,
+    at,
     async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
       try {
         return await fn();
       } catch (err) {
-        throw explainApiError(err, what, server);
+        throw explainApiError(err, what, at);
       }
     },
   };
 }
 
 export function hubNamespace(values: Values): string {
-  return str(values, 'hub-namespace') ?? str(values, 'namespace') ?? DEFAULT_HUB_NAMESPACE;
+  const ns = str(values, 'hub-namespace') ?? str(values, 'namespace') ?? DEFAULT_HUB_NAMESPACE;
+  return dnsLabel(ns, '--hub-namespace/-n: namespace');
 }

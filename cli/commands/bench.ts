@@ -1,6 +1,6 @@
 /** `kubectl slice bench <slice>`: ping and iperf3 between slice pods of two member clusters. */
 import { dumpYaml } from '@kubernetes/client-node';
-import { int, onePositional, output, str } from '../args.ts';
+import { int, output, sliceArg, str } from '../args.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { connect, hubNamespace } from '../kube.ts';
@@ -50,7 +50,7 @@ Flags:
     port: { type: 'string' },
   },
   async run(p, out) {
-    const slice = onePositional('bench', p, 'slice');
+    const slice = sliceArg('bench', p);
     const fmt = output(p.values);
     const durationS = int(p.values, 'duration', 1, 60) ?? 5;
     const port = int(p.values, 'port', 1, 65535) ?? 5201;

@@ -6,7 +6,7 @@ import {
   type SliceConfig,
   type SliceConfigSpec,
 } from '../../controller/api/types.ts';
-import { dnsLabel, int, list, oneOf, onePositional, output, str, type Values } from '../args.ts';
+import { dnsLabel, int, list, oneOf, output, sliceArg, str, type Values } from '../args.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { connect, hubNamespace } from '../kube.ts';
@@ -84,7 +84,7 @@ export const create: Command = {
     'dry-run': { type: 'boolean' },
   },
   async run(p, out) {
-    const name = dnsLabel(onePositional('create', p, 'slice'), 'slice name', 40);
+    const name = sliceArg('create', p);
     const fmt = output(p.values);
     const obj = buildSliceConfig(name, hubNamespace(p.values), p.values);
     const dryRun = p.values['dry-run'] === true;

@@ -1,5 +1,5 @@
 /** `kubectl slice delete <slice>`: the controller's finalizer then removes its WorkerSlices everywhere. */
-import { onePositional } from '../args.ts';
+import { sliceArg } from '../args.ts';
 import type { Command } from '../command.ts';
 import { connect, hubNamespace } from '../kube.ts';
 import { SliceConfigs } from '../sliceconfigs.ts';
@@ -13,7 +13,7 @@ The slice's member clusters remove its objects as the hub controller tells them 
 `,
   flags: {},
   async run(p, out) {
-    const name = onePositional('delete', p, 'slice');
+    const name = sliceArg('delete', p);
     const slices = new SliceConfigs(connect(p.values), hubNamespace(p.values));
     await slices.delete(name);
     out(`slice/${name} deleted from ${slices.namespace}\n`);

@@ -1,7 +1,7 @@
 /** `kubectl slice describe <slice>`: spec, per-cluster status, conditions and recent events. */
 import { CoreV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import type { SliceConfig } from '../../controller/api/types.ts';
-import { onePositional } from '../args.ts';
+import { sliceArg } from '../args.ts';
 import type { Command } from '../command.ts';
 import { connect, hubNamespace } from '../kube.ts';
 import { age, fields, table } from '../output.ts';
@@ -86,7 +86,7 @@ export const describe: Command = {
 `,
   flags: {},
   async run(p, out) {
-    const name = onePositional('describe', p, 'slice');
+    const name = sliceArg('describe', p);
     const kube = connect(p.values);
     const slices = new SliceConfigs(kube, hubNamespace(p.values));
     const s = await slices.get(name);

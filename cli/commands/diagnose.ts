@@ -4,7 +4,7 @@
  * failed (error code CHECKS_FAILED), after the report is printed.
  */
 import { dumpYaml } from '@kubernetes/client-node';
-import { int, list, onePositional, output } from '../args.ts';
+import { int, list, output, sliceArg } from '../args.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { connect, hubNamespace } from '../kube.ts';
@@ -77,7 +77,7 @@ Flags:
     'netop-port': { type: 'string' },
   },
   async run(p, out) {
-    const slice = onePositional('diagnose', p, 'slice');
+    const slice = sliceArg('diagnose', p);
     const fmt = output(p.values);
     const checks = checksFlag(p.values);
     const agentPort = int(p.values, 'agent-port', 1, 65535) ?? 8084;

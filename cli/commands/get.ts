@@ -1,9 +1,8 @@
 /** `kubectl slice get [slice]`: a table like the CRD's printer columns, or the objects as JSON/YAML. */
 import type { SliceConfig } from '../../controller/api/types.ts';
 import { findCondition } from '../../lib/kube/conditions.ts';
-import { output } from '../args.ts';
+import { optionalSliceArg, output } from '../args.ts';
 import type { Command } from '../command.ts';
-import { UsageError } from '../errors.ts';
 import { connect, hubNamespace } from '../kube.ts';
 import { age, serialize, table } from '../output.ts';
 import { SliceConfigs } from '../sliceconfigs.ts';
@@ -37,13 +36,9 @@ export const get: Command = {
 `,
   flags: {},
   async run(p, out) {
-    if (p.positionals.length > 1)
-      throw new UsageError(
-        `unexpected argument '${p.positionals[1]}': kubectl slice get takes at most one slice`,
-      );
     const fmt = output(p.values);
     const slices = new SliceConfigs(connect(p.values), hubNamespace(p.values));
-    const name = p.positionals[0];
+    const name = optionalSliceArg('get', p);
     const items = name ? [await slices.get(name)] : await slices.list();
     if (fmt === 'json' || fmt === 'yaml') return out(serialize(name ? items[0]! : items, fmt));
     if (items.length === 0) return void process.stderr.write(`No slices in namespace ${slices.namespace}.\n`);

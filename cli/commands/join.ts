@@ -16,7 +16,7 @@ from then on get a second NIC, slice0, on the slice; running pods are unchanged.
 `,
   flags: { slice: { type: 'string' } },
   async run(p, out) {
-    const name = onePositional('join', p, 'namespace');
+    const name = dnsLabel(onePositional('join', p, 'namespace'), 'namespace name');
     const slice = str(p.values, 'slice');
     if (!slice) throw new UsageError(`missing --slice: kubectl slice join ${name} --slice <slice>`);
     dnsLabel(slice, '--slice: slice name', 40);

@@ -1,5 +1,5 @@
 /** `kubectl slice leave <namespace>`: removes the join label; running pods keep their NIC until deleted. */
-import { onePositional } from '../args.ts';
+import { dnsLabel, onePositional } from '../args.ts';
 import type { Command } from '../command.ts';
 import { connect } from '../kube.ts';
 import { Namespaces, sliceOf } from '../namespaces.ts';
@@ -11,7 +11,7 @@ export const leave: Command = {
 `,
   flags: {},
   async run(p, out) {
-    const name = onePositional('leave', p, 'namespace');
+    const name = dnsLabel(onePositional('leave', p, 'namespace'), 'namespace name');
     const nss = new Namespaces(connect(p.values));
     const ns = await nss.get(name);
     const current = sliceOf(ns);

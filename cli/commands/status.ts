@@ -21,9 +21,8 @@ import {
   type SliceConfig,
   type WorkerSlice,
 } from '../../controller/api/types.ts';
-import { output } from '../args.ts';
+import { optionalSliceArg, output } from '../args.ts';
 import type { Command } from '../command.ts';
-import { UsageError } from '../errors.ts';
 import { connect, hubNamespace, type Kube } from '../kube.ts';
 import { table } from '../output.ts';
 import { SliceConfigs } from '../sliceconfigs.ts';
@@ -225,14 +224,10 @@ slice's namespaces (kubectl slice export) with their Valid, Ready and Conflict c
 `,
   flags: {},
   async run(p, out) {
-    if (p.positionals.length > 1)
-      throw new UsageError(
-        `unexpected argument '${p.positionals[1]}': kubectl slice status takes at most one slice`,
-      );
     const fmt = output(p.values);
     const kube = connect(p.values);
     const slices = new SliceConfigs(kube, hubNamespace(p.values));
-    const name = p.positionals[0];
+    const name = optionalSliceArg('status', p);
     const items = name ? [await slices.get(name)] : await slices.list();
     const reports = await Promise.all(
       items.map(async (sc) => {
