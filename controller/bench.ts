@@ -21,7 +21,8 @@ import { Lab } from '../lab/lab.ts';
 import { atMost, median, report, round, runBench, type Goal } from '../lib/bench.ts';
 import { API_VERSION, GROUP, resources, VERSION, type SliceConfig, type WorkerSlice } from './api/types.ts';
 import { OWNER_NAMESPACE_LABEL } from './hub/desired.ts';
-import { CONCURRENCY, pool, webhookBench } from './bench/webhook.ts';
+import { pool } from './bench/pods.ts';
+import { CONCURRENCY, webhookBench } from './bench/webhook.ts';
 import { startLabController } from './lab.ts';
 import { registerCluster } from './registration.ts';
 
@@ -29,7 +30,8 @@ const RUNS = 3;
 const WEBHOOK_RUNS = 5;
 const SLICES = 200;
 const CLUSTERS = 4;
-const LAB = 'benchctl';
+// SLICENET_BENCH_LAB names the lab, so that two checkouts on one machine do not take each other's down.
+const LAB = process.env.SLICENET_BENCH_LAB || 'benchctl';
 const PARTS = ['converge', 'webhook'] as const;
 
 const say = (line: string): boolean => process.stderr.write(`${line}\n`);
