@@ -32,9 +32,20 @@ import { WORKER_MANAGED } from './nads.ts';
 export interface GatewayPodOptions {
   image: string;
   command: string[];
-  /** A kubeconfig path for the gateway (labs without service-account tokens); empty: in-cluster. */
+  /**
+   * A kubeconfig path for the gateway (labs without service-account tokens); empty: in-cluster,
+   * as the ServiceAccount GATEWAY_SERVICE_ACCOUNT.
+   */
   kubeconfig?: string;
 }
+
+/**
+ * The gateways' own ServiceAccount, bound in deploy/worker/gateway-rbac.yaml to exactly the
+ * calls slice-gateway/ makes. A gateway handed a kubeconfig authenticates with that file
+ * instead and names no account (a lab's namespace has only `default`, and a pod naming an
+ * account that does not exist is refused at admission).
+ */
+export const GATEWAY_SERVICE_ACCOUNT = 'slicenet-gateway';
 
 export const DEFAULT_GATEWAY_POD: GatewayPodOptions = {
   image: 'ghcr.io/slicenet/slicenet:0.1.0',
@@ -87,6 +98,7 @@ export function gatewayDeployment(slice: Slice, pod: GatewayPodOptions): V1Deplo
               ],
             },
           },
+          ...(pod.kubeconfig ? {} : { serviceAccountName: GATEWAY_SERVICE_ACCOUNT }),
           terminationGracePeriodSeconds: 10,
           containers: [
             {
