@@ -8,13 +8,17 @@
  *     │ neither address in the slice subnet ──────────────────────────────────────► accept
  *     │ isolation: saddr or daddr not in @members ──────► counter isolation_drops, drop
  *     │ reply of an allowed flow (@flows, @pings, reversed) ──────────────────────► accept
- *     │ ip saddr vmap @egress_groups ─► chain eg<N>: daddr . l4proto . dport in @eg<N>? return : drop
- *     │ ip daddr vmap @ingress_groups ─► chain in<N>: saddr . l4proto . dport in @in<N>? return : drop
+ *     │ ip saddr vmap @egress_groups ─► chain eg<N>: daddr . l4proto . dport in @eg<N> or @eg<N>r? return : drop
+ *     │ ip daddr vmap @ingress_groups ─► chain in<N>: saddr . l4proto . dport in @in<N> or @in<N>r? return : drop
  *     │ remember the flow in @flows / @pings (dynamic sets with timeouts)
  *     ▼ accept                                      (policy drops: counter policy_drops)
  *
- * Per packet: a fixed number of hash and pipapo lookups, whatever the number of pods, policies
- * and rules. The agent's anti-spoofing table (`bridge slicenet`, prerouting) runs first, so the
+ * Per packet: a fixed number of hash lookups, whatever the number of pods, policies and rules,
+ * plus a pipapo lookup per direction in the group's ranges. A pipapo lookup ANDs bitmaps as long
+ * as the set has elements, so its cost grows with them: the single address . protocol . port
+ * elements (a pod selector's peers on named ports: nearly all of them) go into a hash set
+ * `<group>`, only the ranges (ipBlocks, port ranges, "any port") into the interval set
+ * `<group>r`. With 1000 rules over 1000 endpoints in pipapo alone, throughput halved. The agent's anti-spoofing table (`bridge slicenet`, prerouting) runs first, so the
  * source addresses seen here are the pods' own. The bridge family has no conntrack on this
  * kernel (no nf_conntrack_bridge), hence the flow sets: the original direction is checked on
  * every packet, replies only need a recorded flow.
@@ -60,20 +64,32 @@ const range = ([lo, hi]: Range, fmt: (n: number) => string = String): string =>
 const element = (b: Box): string => `${range(b.addr, formatIp)} . ${range(b.proto)} . ${range(b.port)}`;
 const elements = (xs: string[]): string => (xs.length ? ` elements = { ${xs.join(', ')} };` : '');
 
+const exact = (b: Box): boolean =>
+  b.addr[0] === b.addr[1] && b.proto[0] === b.proto[1] && b.port[0] === b.port[1];
+/** A group's two sets: single address . protocol . port elements (hash), and ranges (interval). */
+const setNames = (dir: 'eg' | 'in', i: number): { exact: string; ranges: string } => ({
+  exact: `${dir}${i}`,
+  ranges: `${dir}${i}r`,
+});
+
 function groupObjects(dir: 'eg' | 'in', groups: Group[]): { decl: string[]; map: string[] } {
   const peer = dir === 'eg' ? 'ip daddr' : 'ip saddr';
   const decl: string[] = [];
   const map: string[] = [];
+  const type = 'type ipv4_addr . inet_proto . inet_service;';
   groups.forEach((g, i) => {
-    const name = `${dir}${i}`;
+    const chain = `${dir}${i}`;
+    const sets = setNames(dir, i);
     decl.push(
-      `  set ${name} { type ipv4_addr . inet_proto . inet_service; flags interval;${elements(g.allow.map(element))} }`,
-      `  chain ${name} {`,
-      `    ${peer} . meta l4proto . th dport @${name} return`,
+      `  set ${sets.exact} { ${type}${elements(g.allow.filter(exact).map(element))} }`,
+      `  set ${sets.ranges} { ${type} flags interval;${elements(g.allow.filter((b) => !exact(b)).map(element))} }`,
+      `  chain ${chain} {`,
+      `    ${peer} . meta l4proto . th dport @${sets.exact} return`,
+      `    ${peer} . meta l4proto . th dport @${sets.ranges} return`,
       `    counter name ${COUNTERS.policy} drop`,
       `  }`,
     );
-    for (const m of g.members) map.push(`${m} : jump ${name}`);
+    for (const m of g.members) map.push(`${m} : jump ${chain}`);
   });
   return { decl, map };
 }
@@ -137,7 +153,9 @@ function elementsByObject(r: Ruleset): Map<string, string[]> {
   ] as const) {
     const map: string[] = [];
     groups.forEach((g, i) => {
-      out.set(`${dir}${i}`, g.allow.map(element));
+      const sets = setNames(dir, i);
+      out.set(sets.exact, g.allow.filter(exact).map(element));
+      out.set(sets.ranges, g.allow.filter((b) => !exact(b)).map(element));
       for (const m of g.members) map.push(`${m} : jump ${dir}${i}`);
     });
     out.set(dir === 'eg' ? 'egress_groups' : 'ingress_groups', map);

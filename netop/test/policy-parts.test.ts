@@ -67,7 +67,12 @@ test('compile: cost stays flat — 1000 rules over 1000 remote endpoints make on
     `compiled in ${ms.toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU: ${r.ingress[0]!.allow.length} set elements`,
   );
   const script = renderRuleset(r, { chains: [], sets: [], maps: [] });
-  t.is(script.match(/@in0/g)?.length, 1, 'one set lookup for the whole group');
+  t.deepEqual(
+    script.match(/@in0r?\b/g),
+    ['@in0', '@in0r'],
+    'one hash and one interval lookup for the whole group',
+  );
+  t.regex(script, /set in0r \{ type [^}]*; flags interval; \}/, 'single elements only: no ranges to scan');
 });
 
 test('render: replaces existing objects but keeps counters and flow sets', (t) => {
