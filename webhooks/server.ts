@@ -21,6 +21,9 @@ import type { AdmissionHandler } from './handlers.ts';
 import type { RequestResult, WebhookMetrics } from './metrics.ts';
 import { deny, parseReview, reviewOf } from './review.ts';
 
+/** Longer than the 90 s the API server keeps an idle connection, so that it closes first. */
+export const KEEP_ALIVE_MS = 120_000;
+
 export interface TlsMaterial {
   cert: string;
   key: string;
@@ -47,6 +50,11 @@ export class AdmissionServer {
     // The API server waits at most timeoutSeconds; a client slower than this is not one.
     server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;
+    // The API server (Go's http.Transport, HTTP/1.1: it never offers h2 to webhooks) keeps an
+    // idle connection for 90 s. Node's default of 5 s closed them at every pause in pod
+    // creation, so the next burst paid a TLS handshake per connection on both sides, and a
+    // request sent just as a close arrived failed or had to be retried.
+    server.keepAliveTimeout = KEEP_ALIVE_MS;
     server.on('secureConnection', () => this.opts.metrics.connectionAccepted());
     server.on('tlsClientError', (err) => this.opts.log.debug('tls handshake failed', { err }));
     this.server = server;

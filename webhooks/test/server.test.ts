@@ -4,7 +4,7 @@
  * each, and metrics and probes report what happened.
  */
 import anyTest, { type TestFn } from 'ava';
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { createLogger } from '../../lib/log.ts';
 import { generateCa, issueServing } from '../certs.ts';
@@ -62,11 +62,20 @@ test.after.always(async (t) => {
 interface Reply {
   status: number;
   body: string;
+  /** The request went on a connection kept from an earlier one. */
+  reused: boolean;
 }
 
 function send(
   t: { context: { server: AdmissionServer; ca: string } },
-  opts: { path?: string; body?: string | Buffer; type?: string | null; method?: string; chunked?: boolean },
+  opts: {
+    path?: string;
+    body?: string | Buffer;
+    type?: string | null;
+    method?: string;
+    chunked?: boolean;
+    agent?: Agent;
+  },
 ): Promise<Reply> {
   const body = opts.body ?? '';
   const headers: Record<string, string | number> = {};
@@ -81,14 +90,14 @@ function send(
         method: opts.method ?? 'POST',
         ca: t.context.ca,
         headers,
-        agent: false,
+        agent: opts.agent ?? false,
       },
       (res) => {
         let text = '';
         res
           .setEncoding('utf8')
           .on('data', (c: string) => (text += c))
-          .on('end', () => resolve({ status: res.statusCode!, body: text }));
+          .on('end', () => resolve({ status: res.statusCode!, body: text, reused: req.reusedSocket }));
       },
     );
     req.on('error', reject);
@@ -193,12 +202,23 @@ test('server: an invalid SliceConfig is denied with the field-naming message', a
   t.regex(a.response.status!.message, /^spec\.subnet: 8\.8\.0\.0\/16 is not a private range/);
 });
 
+test('server: an idle connection outlives the 5 s Node default, as the API server reuses it for 90 s', async (t) => {
+  t.timeout(30_000);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: t.context.ca });
+  t.teardown(() => agent.destroy());
+  t.is((await send(t, { body: podCreate('shop', 'first'), agent })).status, 200);
+  await new Promise((r) => setTimeout(r, 6000));
+  const second = await send(t, { body: podCreate('shop', 'second'), agent });
+  t.is(second.status, 200);
+  t.true(second.reused, 'the second review came on a new connection: a TLS handshake per pause');
+});
+
 test('server: unknown path 404, wrong method 405', async (t) => {
   t.is((await send(t, { path: '/nope', body: podCreate('shop') })).status, 404);
   t.is((await send(t, { method: 'GET' })).status, 405);
 });
 
-function get(port: number, path: string): Promise<Reply> {
+function get(port: number, path: string): Promise<Omit<Reply, 'reused'>> {
   return new Promise((resolve, reject) => {
     httpRequest({ host: '127.0.0.1', port, path }, (res) => {
       let text = '';
