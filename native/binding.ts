@@ -65,6 +65,17 @@ export interface NativeBinding {
     slotSize: number,
     vnetHdrLen: number,
   ) => NativeReader;
+  groCoalesce(
+    src: Uint8Array,
+    srcOffsets: Uint32Array,
+    srcLengths: Uint32Array,
+    start: number,
+    end: number,
+    dst: Uint8Array,
+    dstOffsets: Uint32Array,
+    dstLengths: Uint32Array,
+    ctl: Int32Array,
+  ): number;
   gsoSplit(
     src: Uint8Array,
     srcOffsets: Uint32Array,

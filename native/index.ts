@@ -31,6 +31,8 @@ export {
 } from './aead.ts';
 export type { AeadAlg, Opened } from './aead.ts';
 export { Segmenter } from './gso.ts';
+export { Coalescer } from './gro.ts';
+export type { CoalescerCounts } from './gro.ts';
 export type { Segmented, SegmenterCounts } from './gso.ts';
 export { TUN_F, Tap, TapReader, openTap } from './tap.ts';
 export type { TapOptions, TapReaderOptions } from './tap.ts';

@@ -51,7 +51,7 @@ export class Tap extends PolledFd {
   dropped = 0;
   /** errno (positive) of the last refused frame, 0 if none. */
   lastDropErrno = 0;
-  private readonly ctl = new Int32Array(4);
+  private readonly ctl = new Int32Array(5);
 
   /**
    * With vnetHdr: mark written frames VIRTIO_NET_HDR_F_DATA_VALID ("checksum already checked"),
@@ -75,15 +75,18 @@ export class Tap extends PolledFd {
   /**
    * Writes frames [start, end) of `batch` (plain Ethernet frames; with vnetHdr a zero
    * virtio_net_hdr is prepended for each, meaning "complete frame, checksum done", plus
-   * F_DATA_VALID when `dataValid` is set).
+   * F_DATA_VALID when `dataValid` is set). With `ownHeaders` (a TAP opened with vnetHdr only)
+   * each frame brings its own virtio_net_hdr in the 10 bytes before its offset, as the
+   * Coalescer's output does, and it is written as is: that is how super-frames go in.
    * Returns the index of the first frame not written: `end` when all went, less when the TAP
    * queue filled (EAGAIN); the caller retries from there or drops. A frame the kernel refuses
    * is skipped and counted in `dropped`. Throws RangeError if an item lies outside `batch.buf`
    * or is over 65535 bytes, and an errno Error (`EBADF`, `EBADFD`) if the device is gone.
    * Never blocks.
    */
-  writeFrames(batch: Batch, start = 0, end = batch.count): number {
+  writeFrames(batch: Batch, start = 0, end = batch.count, opts: { ownHeaders?: boolean } = {}): number {
     const { buf, offsets, lengths } = batch;
+    this.ctl[4] = opts.ownHeaders ? 1 : 0;
     const next = loadNative().writeFrames(
       this.fd,
       this.vnetHdrLen,

@@ -17,6 +17,7 @@
 #include "aead.h"
 #include "common.h"
 #include "gso.h"
+#include "gro.h"
 #include "reader.h"
 #include "tap.h"
 #include "udp.h"
@@ -42,7 +43,7 @@ NAPI_MODULE_INIT() {
     return NULL;
   }
   if (!sn_tap_init(env, exports) || !sn_udp_init(env, exports) || !sn_reader_init(env, exports) ||
-      !sn_aead_init(env, exports) || !sn_gso_init(env, exports) || !set_string(env, exports, "opensslVersion", OpenSSL_version(OPENSSL_VERSION)) ||
+      !sn_aead_init(env, exports) || !sn_gso_init(env, exports) || !sn_gro_init(env, exports) || !set_string(env, exports, "opensslVersion", OpenSSL_version(OPENSSL_VERSION)) ||
       !set_string(env, exports, "opensslFrom", ssl.dli_fname ? ssl.dli_fname : "")) {
     sn_throw_last(env);
     return NULL;

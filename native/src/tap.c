@@ -86,7 +86,9 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
 }
 
 /* writeFrames(fd, vnetHdrLen, buf, offsets, lengths, start, end, ctl) -> next index
- * ctl: [1] out refused frames, [2] out errno of the last, [3] in virtio_net_hdr flags. */
+ * ctl: [1] out refused frames, [2] out errno of the last, [3] in virtio_net_hdr flags,
+ * [4] (optional) in 1: each frame carries its own virtio_net_hdr in the vnetHdrLen bytes before
+ * its offset (the Coalescer's super-frames), written as is; ctl[3] is then ignored. */
 static napi_value write_frames(napi_env env, napi_callback_info info) {
   napi_value argv[8];
   int fd;
@@ -113,6 +115,11 @@ static napi_value write_frames(napi_env env, napi_callback_info info) {
   int32_t *c = (int32_t *)ctl.data;
   if (c[3] != 0 && c[3] != VIRTIO_NET_HDR_F_DATA_VALID)
     return sn_throw_range(env, "ctl[3] (virtio_net_hdr flags) must be 0 or %d", VIRTIO_NET_HDR_F_DATA_VALID);
+  bool own = ctl.length > 4 && c[4] == 1;
+  if (own && hdr_len == 0) return sn_throw_range(env, "ctl[4] = 1 (own headers) needs a vnetHdrLen");
+  if (own)
+    for (uint32_t i = start; i < end; i++)
+      if (o[i] < hdr_len) return sn_throw_range(env, "writeFrames: item %u has no header before offset %u", i, o[i]);
   struct virtio_net_hdr zero;
   memset(&zero, 0, sizeof zero);
   zero.flags = (uint8_t)c[3];
@@ -120,7 +127,9 @@ static napi_value write_frames(napi_env env, napi_callback_info info) {
   uint32_t i = start;
   while (i < end) {
     struct iovec iov[2] = {{&zero, hdr_len}, {buf.data + o[i], l[i]}};
-    ssize_t r = hdr_len ? writev(fd, iov, 2) : write(fd, buf.data + o[i], l[i]);
+    ssize_t r = own       ? write(fd, buf.data + o[i] - hdr_len, l[i] + hdr_len)
+                : hdr_len ? writev(fd, iov, 2)
+                          : write(fd, buf.data + o[i], l[i]);
     if (r >= 0) {
       i++;
       continue;

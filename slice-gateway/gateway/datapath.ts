@@ -83,7 +83,8 @@ export interface Wiring {
   /** ARP replies and other frames for the TAP made while handling a batch. */
   readonly replies: Buffer[];
   sendDatagrams(d: Datagrams, count: number): void;
-  writeTap(b: Batch): void;
+  /** `ownHeaders`: each frame brings its virtio_net_hdr (the Coalescer's output). */
+  writeTap(b: Batch, ownHeaders?: boolean): void;
   perform(actions: Action[]): void;
   /** The initiator just used the session `kp` that we answered: a handshake round trip. */
   confirmed(peer: Peer, kp: NonNullable<Peer['current']>, now: number): void;
@@ -167,15 +168,21 @@ export class Datapath implements Wiring {
     this.sessions.clear();
   }
 
-  /** Reader counters, and TCPv4 super-frames split (offloads), for metrics. */
+  /** Reader counters, and TCPv4 super-frames split and made (offloads), for metrics. */
   counters():
-    | { tap: ReturnType<TapReader['counters']>; udp: ReturnType<UdpReader['counters']>; superFrames: number }
+    | {
+        tap: ReturnType<TapReader['counters']>;
+        udp: ReturnType<UdpReader['counters']>;
+        superFrames: number;
+        coalesced: number;
+      }
     | undefined {
     return (
       this.readers && {
         tap: this.readers.tap.counters(),
         udp: this.readers.udp.counters(),
         superFrames: this.tx.superFrames(),
+        coalesced: this.rx.superFrames(),
       }
     );
   }
@@ -201,8 +208,8 @@ export class Datapath implements Wiring {
     }
   }
 
-  writeTap(b: Batch): void {
-    const next = this.tap.writeFrames(b, 0, b.count);
+  writeTap(b: Batch, ownHeaders = false): void {
+    const next = this.tap.writeFrames(b, 0, b.count, { ownHeaders });
     if (next < b.count) this.drops.inc('tap_full', b.count - next);
     if (this.tap.dropped !== this.tapDropped) {
       this.drops.inc('tap_refused', this.tap.dropped - this.tapDropped);

@@ -91,6 +91,8 @@ export interface GatewayIo {
   tapWakeups: number;
   /** Of tapFrames, TCPv4 super-frames split into segments natively (offloads on; else 0). */
   tapSuperFrames: number;
+  /** TCPv4 super-frames written to the TAP, each made of a run of received segments (offloads on; else 0). */
+  tapSuperFramesWritten: number;
   /** Datagrams received, and the reader's wake-ups (one recvmmsg each). */
   udpDatagrams: number;
   udpWakeups: number;
@@ -241,6 +243,7 @@ class Gateway implements RunningGateway {
       tapFrames: c?.tap.items ?? 0,
       tapWakeups: c?.tap.wakeups ?? 0,
       tapSuperFrames: c?.superFrames ?? 0,
+      tapSuperFramesWritten: c?.coalesced ?? 0,
       udpDatagrams: c?.udp.items ?? 0,
       udpWakeups: c?.udp.wakeups ?? 0,
       sendCalls: this.udp.sendCalls,

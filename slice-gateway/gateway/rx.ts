@@ -13,9 +13,12 @@
  * Keypair and Peer fields); roaming (a new source address), promoting a responder's next
  * session (and flushing frames queued for it) and renewing an initiator's old session are
  * rare, so those datagrams go through device.receive, at the price of one TypeScript open.
- * A datagram sent to the Device is written to the TAP before the batch's native ones.
+ * A datagram sent to the Device is written to the TAP before the batch's native ones. With
+ * offloads, the batch's frames go through the Coalescer first: a run of one TCP flow's segments
+ * is written as one super-frame (one TAP write, one skb through bridge, veth and the pod's TCP).
  */
 import {
+  Coalescer,
   newOpened,
   OPEN_STATUS,
   openBatch,
@@ -56,8 +59,15 @@ export class Receiver {
   /** The longest datagram a peer of this slice can send: a full frame sealed, or an initiation. */
   private readonly maxDatagram: number;
 
+  /**
+   * With offloads: runs of a flow's segments become one super-frame for the TAP. Items that stay
+   * plain are marked F_DATA_VALID, as gateway.ts marks the TAP: authenticated end to end.
+   */
+  private readonly coalescer: Coalescer | undefined;
+
   constructor(private readonly w: Wiring) {
     this.maxFrame = w.sliceMtu + ETHER_HEADER;
+    if (w.offloads) this.coalescer = new Coalescer(true);
     this.maxDatagram = Math.max(this.maxFrame + constants.TRANSPORT_OVERHEAD, constants.INITIATION_LEN);
   }
 
@@ -106,7 +116,14 @@ export class Receiver {
     t.buf = this.opened.buf;
     t.count = 0;
     for (const index of this.seen) outPos = this.openSession(batch, index, now, outPos);
-    if (t.count > 0) this.w.writeTap(t);
+    if (t.count === 0) return;
+    if (this.coalescer) this.w.writeTap(this.coalescer.coalesce(t), true);
+    else this.w.writeTap(t);
+  }
+
+  /** TCPv4 super-frames written to the TAP so far (0 without offloads). */
+  superFrames(): number {
+    return this.coalescer?.counts().superFrames ?? 0;
   }
 
   /** Opens this batch's remaining datagrams of one session; returns the next free byte of opened. */
