@@ -18,7 +18,7 @@ const test = anyTest as TestFn<Ctx>;
 const repo = join(import.meta.dirname, '..', '..');
 
 test.before(async (t) => {
-  const lab = await Lab.up({ name: testLabName('nq'), clusters: 1, nodes: 1 });
+  const lab = await Lab.up({ name: testLabName('qx'), clusters: 1, nodes: 1 });
   t.context = { lab, node: lab.plan.clusters[0]!.nodes[0]!.name };
   await lab.kubectl('c1', ['apply', '-f', join(repo, 'crds')]);
   await lab.kubectl('c1', ['wait', '--for', 'condition=Established', 'crd', '--all', '--timeout=60s']);
