@@ -4,7 +4,8 @@
  *   every cluster   CRDs, namespace slicenet-system, the webhook (pod NIC injection; on the hub
  *                   also SliceConfig validation), a worker pulling from the hub with the
  *                   credential `kubectl slice register` made for it, an agent and netop per node, and the
- *                   label `slicenet.dev/gateway=true` on the nodes that may run gateways, and
+ *                   label `slicenet.dev/gateway=true` on the nodes that may run gateways, whose
+ *                   netop shapes the node's WAN link (`--uplink eth0`: per-slice QoS), and
  *                   slicenet-dns on the first node, serving the pods' resolver address (dns/lab.ts)
  *   the hub         the hub controller, and each member registered as a Cluster
  *   the lab         Prometheus scraping all of it (lab/prometheus.ts), if Debian's is installed
@@ -28,6 +29,14 @@ import type { Lab } from './lab.ts';
 import { startLabPrometheus, type PrometheusOptions } from './prometheus.ts';
 
 const repo = join(import.meta.dirname, '..');
+
+/** A lab node's WAN interface (lab/topology.ts): the gateways' tunnel packets leave by it. */
+export const LAB_NODE_UPLINK = 'eth0';
+/**
+ * The rate netop is told the uplink carries. A veth has none of its own; 10 Gbit/s is more
+ * than a lab moves, so the parent class never throttles and each slice gets its own ceiling.
+ */
+export const LAB_UPLINK_KBIT = 10_000_000;
 
 export interface InstallOptions {
   /** The cluster whose API server is the hub (default: the first). */
@@ -78,18 +87,22 @@ export async function installSlicenet(lab: Lab, o: InstallOptions = {}): Promise
   say('starting webhooks, workers, agents and netop');
   for (const c of clusters) startLabWorker(lab, { cluster: c, hubKubeconfig: hubKubeconfigs[c]! });
   const nodes = lab.plan.clusters.flatMap((c) => c.nodes.map((n) => n.name));
+  const perCluster = o.gatewayNodes ?? 2;
+  const gatewayNodes = new Map(
+    lab.plan.clusters.map((c) => [c.name, c.nodes.slice(0, perCluster).map((n) => n.name)]),
+  );
+  const shaping = new Set([...gatewayNodes.values()].flat());
   for (const n of nodes) startLabAgent(lab, n);
-  for (const n of nodes) startLabNetop(lab, n);
+  for (const n of nodes)
+    startLabNetop(
+      lab,
+      n,
+      shaping.has(n) ? { uplink: LAB_NODE_UPLINK, 'link-kbit': String(LAB_UPLINK_KBIT) } : {},
+    );
   await Promise.all(clusters.map((c) => startLabWebhook(lab, c, { namespace: SYSTEM_NAMESPACE })));
   for (const c of clusters) await startLabDns(lab, c);
 
-  const perCluster = o.gatewayNodes ?? 2;
-  for (const c of lab.plan.clusters)
-    await labelGatewayNodes(
-      lab,
-      c.name,
-      c.nodes.slice(0, perCluster).map((n) => n.name),
-    );
+  for (const [c, gateways] of gatewayNodes) await labelGatewayNodes(lab, c, gateways);
   await Promise.all(nodes.map((n) => waitLabAgentReady(lab, n)));
   await Promise.all(nodes.map((n) => waitLabNetopReady(lab, n, 120_000)));
   await Promise.all(clusters.map((c) => waitLabDnsReady(lab, c, 120_000)));
