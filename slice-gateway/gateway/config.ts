@@ -42,10 +42,12 @@ export interface GatewayOptions {
   cipher?: TransportCipher;
   peers: GatewayPeer[];
   /**
-   * TAP offloads (default false): the TAP is opened with IFF_VNET_HDR and TUN_F_CSUM|TUN_F_TSO4,
+   * TAP offloads (default true): the TAP is opened with IFF_VNET_HDR and TUN_F_CSUM|TUN_F_TSO4,
    * so the kernel hands over TCPv4 super-frames of up to 64 KiB unsegmented and unchecksummed;
-   * the gateway splits them into sliceMtu-sized segments natively before sealing (native/gso.ts).
-   * Fewer, larger units through the kernel; every datagram still fits wanMtu.
+   * the gateway splits them into sliceMtu-sized segments natively before sealing (native/gso.ts),
+   * and on the way in writes each run of a flow's opened segments back as one super-frame
+   * (native/gro.ts). Fewer, larger units through the kernel; every datagram still fits wanMtu.
+   * False: one plain frame per read and write (for kernels without TAP offloads).
    */
   offloads?: boolean;
   /** Session timers, ms (default: the protocol's, a rekey every 2 minutes); for tests and labs. */

@@ -120,7 +120,10 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   let tap: Tap | undefined;
   try {
     udp = openUdp({ address: opts.listen.address, port: opts.listen.port, bufBytes: SOCKET_BUFFER });
-    tap = openTap(opts.tap.name, opts.offloads ? { vnetHdr: true, offloads: TUN_F.CSUM | TUN_F.TSO4 } : {});
+    tap = openTap(
+      opts.tap.name,
+      (opts.offloads ?? true) ? { vnetHdr: true, offloads: TUN_F.CSUM | TUN_F.TSO4 } : {},
+    );
     // Frames written to the TAP were authenticated by the AEAD: nothing to verify again.
     tap.dataValid = true;
     await setUpTap(opts);
@@ -170,7 +173,7 @@ class Gateway implements RunningGateway {
       clock: monotonic,
       sliceMtu: opts.sliceMtu,
       wanMtu: opts.wanMtu ?? 1500,
-      offloads: opts.offloads ?? false,
+      offloads: opts.offloads ?? true,
       onEvent: (a) => this.event(a),
     });
     this.datapath.start();
