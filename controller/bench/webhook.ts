@@ -12,6 +12,8 @@
  *   encoding the review, the HTTPS round trip, decoding and applying the patch);
  * - the webhook's own handling time (`slicenet_webhook_duration_seconds`: body read to answer);
  * - the TLS connections the webhook accepted (a handshake per call would show as many as calls);
+ * - the webhook's event-loop delay (prom-client's 10 ms timer, late by how long the process
+ *   waited for a core or for other work): what a request arriving meanwhile waits before it is read;
  * - CPU from /proc: the API server, etcd, the webhook, the lab's forwarder, this process, and the
  *   whole machine. On two shared cores the creates saturate them, and every wake-up a webhook
  *   call adds (the webhook reading the request, the API server reading the answer) then waits
@@ -37,6 +39,8 @@ export const CONCURRENCY = 20;
 const SEQUENTIAL = 100;
 const CLUSTER = 'c1';
 const NAMESPACES = ['plain', 'joined'];
+/** prom-client's event-loop monitor interval (its default eventLoopMonitoringPrecision). */
+const LOOP_TIMER_MS = 10;
 
 const say = (line: string): boolean => process.stderr.write(`${line}\n`);
 
@@ -55,6 +59,9 @@ interface Scrape {
   handler: Buckets;
   calls: number;
   connections: number;
+  /** The webhook's event-loop delay percentiles since the previous scrape (prom-client resets them), ms. */
+  loopDelayP50: number;
+  loopDelayP99: number;
 }
 
 function cpu(lab: Lab): Cpu {
@@ -91,6 +98,9 @@ async function scrape(lab: Lab): Promise<Scrape> {
     handler: histogram(hook.stdout, 'slicenet_webhook_duration_seconds', 'webhook="mutate-pods"'),
     calls: sumOf(hook.stdout, /^slicenet_webhook_requests_total\{[^}]*webhook="mutate-pods"[^}]*\} (\S+)$/gm),
     connections: sumOf(hook.stdout, /^slicenet_webhook_tls_connections_total (\S+)$/gm),
+    // The histogram records each whole interval of its 10 ms timer: the delay is what exceeds it.
+    loopDelayP50: sumOf(hook.stdout, /^nodejs_eventloop_lag_p50_seconds (\S+)$/gm) * 1000 - LOOP_TIMER_MS,
+    loopDelayP99: sumOf(hook.stdout, /^nodejs_eventloop_lag_p99_seconds (\S+)$/gm) * 1000 - LOOP_TIMER_MS,
   };
 }
 
@@ -199,6 +209,8 @@ export async function webhookBench(
     webhook_handler_p99_ms: m('handler_p99'),
     webhook_cpu_ms_per_call: m('webhook_cpu_per_call', 3),
     webhook_calls_per_tls_connection: m('calls_per_connection', 1),
+    webhook_event_loop_delay_p50_ms: m('loop_delay_p50'),
+    webhook_event_loop_delay_p99_ms: m('loop_delay_p99'),
     machine_busy_pct_during_creates: m('machine_pct', 0),
     apiserver_cpu_pct: m('apiserver_pct', 0),
     etcd_cpu_pct: m('etcd_pct', 0),
@@ -239,6 +251,8 @@ async function concurrentRun(lab: Lab, poster: PodPoster, series: Series, run: n
   const connections = s1.connections - s0.connections;
   series.add('webhook_cpu_per_call', ((c1.webhook - c0.webhook) * 1000) / calls);
   series.add('calls_per_connection', calls / Math.max(1, connections));
+  series.add('loop_delay_p50', s1.loopDelayP50);
+  series.add('loop_delay_p99', s1.loopDelayP99);
   const pct = cpuPct(c0, c1);
   for (const [k, v] of Object.entries(pct)) series.add(`${k}_pct`, v);
   const l = series.last.bind(series);
@@ -246,7 +260,7 @@ async function concurrentRun(lab: Lab, poster: PodPoster, series: Series, run: n
     `webhook run ${run}: ${calls} calls over ${connections} new TLS connections; ` +
       `create p50 ${l('plain_p50')} → ${l('joined_p50')} ms, p99 ${l('plain_p99')} → ${l('joined_p99')} ms (plain → joined); ` +
       `API server's call p50 ${l('call_p50')} p99 ${l('call_p99')} ms; handler p50 ${l('handler_p50', 2)} p99 ${l('handler_p99', 2)} ms; ` +
-      `webhook ${l('webhook_cpu_per_call', 2)} ms CPU per call; machine ${pct.machine.toFixed(0)} % busy ` +
+      `webhook ${l('webhook_cpu_per_call', 2)} ms CPU per call, event-loop delay p50 ${l('loop_delay_p50')} p99 ${l('loop_delay_p99')} ms; machine ${pct.machine.toFixed(0)} % busy ` +
       `(of one core: apiserver ${pct.apiserver.toFixed(0)} %, etcd ${pct.etcd.toFixed(0)} %, webhook ${pct.webhook.toFixed(0)} %, ` +
       `forwarder ${pct.forwarder.toFixed(0)} %, bench client ${pct.bench.toFixed(0)} %)`,
   );
