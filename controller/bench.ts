@@ -12,7 +12,8 @@
  * Figures are medians. The last stdout line is the JSON summary.
  *
  * SLICENET_BENCH_CONTROL=webhook or =converge runs only that part (the goals of the other are
- * then left out); SLICENET_BENCH_WEBHOOK_CPU_PROF=<dir> runs the webhook under `--cpu-prof`.
+ * then left out); SLICENET_BENCH_WEBHOOK_CPU_PROF=<dir> runs the webhook under `--cpu-prof`;
+ * SLICENET_BENCH_LAB names the lab (default benchctl).
  */
 import { readFileSync } from 'node:fs';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
@@ -30,7 +31,7 @@ const RUNS = 3;
 const WEBHOOK_RUNS = 5;
 const SLICES = 200;
 const CLUSTERS = 4;
-// SLICENET_BENCH_LAB names the lab, so that two checkouts on one machine do not take each other's down.
+// A name of one's own keeps two runs on one machine from taking down each other's lab.
 const LAB = process.env.SLICENET_BENCH_LAB || 'benchctl';
 const PARTS = ['converge', 'webhook'] as const;
 
