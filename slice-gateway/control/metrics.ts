@@ -3,6 +3,7 @@
  * path; they are read at scrape time (`collect`), so the packet path never touches prom-client.
  *
  *   slicenet_gateway_bytes_total{slice, peer_cluster, direction}     tx | rx
+ *   slicenet_gateway_packets_total{slice, peer_cluster, direction}   tx | rx, datagrams
  *   slicenet_gateway_drops_total{slice, reason}
  *   slicenet_gateway_peer_up{slice, peer_cluster}                    1 while a session is up and answers
  *   slicenet_gateway_handshake_age_seconds{slice, peer_cluster}
@@ -46,6 +47,19 @@ export class GatewayMetrics {
         for (const p of peers()) {
           this.inc({ slice, peer_cluster: p.cluster, direction: 'tx' }, p.txBytes);
           this.inc({ slice, peer_cluster: p.cluster, direction: 'rx' }, p.rxBytes);
+        }
+      },
+    });
+    new Counter({
+      name: 'slicenet_gateway_packets_total',
+      help: 'Datagrams through the tunnel to each peer cluster, by direction: sent (transport and handshakes), authenticated transport received.',
+      labelNames: ['slice', 'peer_cluster', 'direction'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const p of peers()) {
+          this.inc({ slice, peer_cluster: p.cluster, direction: 'tx' }, p.txPackets);
+          this.inc({ slice, peer_cluster: p.cluster, direction: 'rx' }, p.rxPackets);
         }
       },
     });

@@ -62,6 +62,9 @@ export interface PeerStatus {
   /** UDP payload bytes: transport and handshakes sent; authenticated transport received. */
   txBytes: number;
   rxBytes: number;
+  /** Datagrams: sent (transport and handshakes); authenticated transport received. */
+  txPackets: number;
+  rxPackets: number;
   /** Sessions established since the peer was added (the first handshake and every rekey). */
   handshakes: number;
   /** The address in use, `a.b.c.d:port`; undefined when none is known. */
@@ -223,6 +226,8 @@ class Gateway implements RunningGateway {
         connected: peer.current?.canSend(now) ?? false,
         txBytes: f.txBytes,
         rxBytes: f.rxBytes,
+        txPackets: f.txPackets,
+        rxPackets: f.rxPackets,
         handshakes: f.handshakes,
       };
       if (peer.lastHandshakeAt !== undefined) s.handshakeAgeMs = Math.round(now - peer.lastHandshakeAt);

@@ -157,6 +157,7 @@ export class Receiver {
     let heard = false;
     let data = false;
     let rx = 0;
+    let packets = 0;
     for (let j = 0; j < n; j++) {
       const status = o.status[j];
       if (status !== OPEN_STATUS.OK) {
@@ -174,6 +175,7 @@ export class Receiver {
       else if (!s.kp.replay.accept(counter)) drops.inc('replay');
       else {
         heard = true;
+        packets++;
         const off = o.offsets[j]!;
         const len = o.lengths[j]!;
         rx += len + constants.TRANSPORT_OVERHEAD;
@@ -189,7 +191,7 @@ export class Receiver {
       }
     }
     if (heard) {
-      this.w.traffic.rx(s.peer.id, rx);
+      this.w.traffic.rx(s.peer.id, rx, packets);
       // What the Device's receive path does per authenticated datagram (receive.ts).
       s.peer.newHandshakeAt = undefined;
       if (data) s.peer.dataReceived(now);

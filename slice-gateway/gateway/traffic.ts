@@ -14,6 +14,9 @@ export interface PeerFigures {
   txBytes: number;
   /** UDP payload bytes of authenticated transport datagrams received from the peer. */
   rxBytes: number;
+  /** Datagrams sent to the peer, and authenticated ones received from it (as the bytes). */
+  txPackets: number;
+  rxPackets: number;
   /** Sessions established (handshakes completed), either side initiating. */
   handshakes: number;
   /** The last handshake round trip, ms; undefined until one was measured. */
@@ -30,18 +33,22 @@ export class PeerStats {
   get(peer: string): PeerFigures {
     let e = this.byPeer.get(peer);
     if (!e) {
-      e = { txBytes: 0, rxBytes: 0, handshakes: 0 };
+      e = { txBytes: 0, rxBytes: 0, txPackets: 0, rxPackets: 0, handshakes: 0 };
       this.byPeer.set(peer, e);
     }
     return e;
   }
 
-  tx(peer: string, bytes: number): void {
-    this.get(peer).txBytes += bytes;
+  tx(peer: string, bytes: number, packets = 1): void {
+    const e = this.get(peer);
+    e.txBytes += bytes;
+    e.txPackets += packets;
   }
 
-  rx(peer: string, bytes: number): void {
-    this.get(peer).rxBytes += bytes;
+  rx(peer: string, bytes: number, packets = 1): void {
+    const e = this.get(peer);
+    e.rxBytes += bytes;
+    e.rxPackets += packets;
   }
 
   /** Our initiation went out; a retry restarts the clock (its response answers the new one only). */

@@ -91,7 +91,7 @@ export class Transmitter {
       if (r) {
         const from = outPos;
         outPos = sealBatch(r.native.seal, r.kp.remoteIndex, r.first, g, out, start, n, outPos);
-        this.w.traffic.tx(peer.id, outPos - from);
+        this.w.traffic.tx(peer.id, outPos - from, n - start);
         out.addrs.fill(endpointAddress(r.endpoint), start, n);
         out.ports.fill(r.endpoint.port, start, n);
       } else {

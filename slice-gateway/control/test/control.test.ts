@@ -41,6 +41,8 @@ const peer = (p: Partial<TunnelPeerStatus> = {}): TunnelPeerStatus => ({
   connected: true,
   txBytes: 0,
   rxBytes: 0,
+  txPackets: 0,
+  rxPackets: 0,
   handshakes: 1,
   ...p,
 });
@@ -321,11 +323,13 @@ test('metrics: one RTT sample per handshake, once the data path has measured it'
   status = [peer({ handshakes: 1, rttMs: 0.4, txBytes: 7 })];
   m.sample(status);
   m.sample(status);
-  status = [peer({ handshakes: 2, rttMs: 0.5, txBytes: 7 })];
+  status = [peer({ handshakes: 2, rttMs: 0.5, txBytes: 7, txPackets: 3, rxPackets: 2 })];
   m.sample(status);
   const text = await registry.metrics();
   t.regex(text, /slicenet_gateway_rtt_seconds_count\{slice="gw",peer_cluster="c2"\} 2/);
   t.regex(text, /slicenet_gateway_bytes_total\{slice="gw",peer_cluster="c2",direction="tx"\} 7/);
+  t.regex(text, /slicenet_gateway_packets_total\{slice="gw",peer_cluster="c2",direction="tx"\} 3/);
+  t.regex(text, /slicenet_gateway_packets_total\{slice="gw",peer_cluster="c2",direction="rx"\} 2/);
   t.regex(text, /slicenet_gateway_drops_total\{slice="gw",reason="replay"\} 2/);
   t.regex(text, /slicenet_gateway_active\{slice="gw"\} 1/);
 });

@@ -108,6 +108,9 @@ test.serial(
     t.deepEqual(topo.state(1).drops, {}, 'gateway 1 dropped nothing');
     const s = topo.peer(1, 2)!;
     t.true(s.connected && s.txBytes > 0 && s.rxBytes > 0 && (s.handshakeAgeMs ?? -1) >= 0, JSON.stringify(s));
+    // Packets counted per datagram: every one fits the WAN, so bytes ÷ packets is at most 1472.
+    t.true(s.txPackets > 0 && s.rxPackets > 0, JSON.stringify(s));
+    t.true(s.txBytes / s.txPackets <= 1472 && s.rxBytes / s.rxPackets <= 1472, JSON.stringify(s));
     const rtts = [topo.peer(1, 2)!.rttMs, topo.peer(2, 1)!.rttMs];
     t.true(
       rtts.some((r) => r !== undefined && r >= 0),
