@@ -17,6 +17,9 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Tunnel, TunnelPeerStatus } from './tunnel.ts';
 
+/** The per-peer figures exported as counters by direction. */
+type PeerCount = 'txBytes' | 'rxBytes' | 'txPackets' | 'rxPackets';
+
 export class GatewayMetrics {
   private tunnel: Tunnel | undefined;
   private readonly rtt: Histogram<'slice' | 'peer_cluster'>;
@@ -37,32 +40,34 @@ export class GatewayMetrics {
     const peers = (): TunnelPeerStatus[] => this.tunnel?.peerStatus() ?? [];
     const drops = (): Record<string, number> => this.tunnel?.drops() ?? {};
     const lost = this.lost;
-    new Counter({
-      name: 'slicenet_gateway_bytes_total',
-      help: 'Bytes through the tunnel to each peer cluster, by direction (tx, rx), inner frames and tunnel overhead included as the data path counts them.',
-      labelNames: ['slice', 'peer_cluster', 'direction'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const p of peers()) {
-          this.inc({ slice, peer_cluster: p.cluster, direction: 'tx' }, p.txBytes);
-          this.inc({ slice, peer_cluster: p.cluster, direction: 'rx' }, p.rxBytes);
-        }
-      },
-    });
-    new Counter({
-      name: 'slicenet_gateway_packets_total',
-      help: 'Datagrams through the tunnel to each peer cluster, by direction: sent (transport and handshakes), authenticated transport received.',
-      labelNames: ['slice', 'peer_cluster', 'direction'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const p of peers()) {
-          this.inc({ slice, peer_cluster: p.cluster, direction: 'tx' }, p.txPackets);
-          this.inc({ slice, peer_cluster: p.cluster, direction: 'rx' }, p.rxPackets);
-        }
-      },
-    });
+    // Per peer cluster and direction, read from the data path's figures at each scrape.
+    const perPeer = (name: string, help: string, tx: PeerCount, rx: PeerCount): void => {
+      new Counter({
+        name,
+        help,
+        labelNames: ['slice', 'peer_cluster', 'direction'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const p of peers()) {
+            this.inc({ slice, peer_cluster: p.cluster, direction: 'tx' }, p[tx]);
+            this.inc({ slice, peer_cluster: p.cluster, direction: 'rx' }, p[rx]);
+          }
+        },
+      });
+    };
+    perPeer(
+      'slicenet_gateway_bytes_total',
+      'Bytes through the tunnel to each peer cluster, by direction (tx, rx), inner frames and tunnel overhead included as the data path counts them.',
+      'txBytes',
+      'rxBytes',
+    );
+    perPeer(
+      'slicenet_gateway_packets_total',
+      'Datagrams through the tunnel to each peer cluster, by direction: sent (transport and handshakes), authenticated transport received.',
+      'txPackets',
+      'rxPackets',
+    );
     new Counter({
       name: 'slicenet_gateway_drops_total',
       help: 'Datagrams and frames the gateway dropped, by reason.',

@@ -46,7 +46,10 @@ test.serial(
     t.true(s1.io.tapFrames < report.end.sum_received.bytes / 1400, 'fewer TAP reads than MTU frames');
     t.deepEqual(s1.drops, {}, 'gateway 1 dropped nothing');
     const s2 = topo.state(2);
-    t.true(s2.io.tapSuperFramesWritten > 0, `gateway 2 coalesced ${s2.io.tapSuperFramesWritten} super-frames`);
+    t.true(
+      s2.io.tapSuperFramesWritten > 0,
+      `gateway 2 coalesced ${s2.io.tapSuperFramesWritten} super-frames`,
+    );
     t.deepEqual(s2.drops, {}, 'gateway 2 dropped nothing (the TAP took every super-frame)');
     const udp = packets.filter((p) => p.protocol === 17 && (p.dport === GW_PORT || p.sport === GW_PORT));
     t.true(udp.length > bytes / 1500, `the capture saw the transfer (${udp.length} datagrams)`);
