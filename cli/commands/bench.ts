@@ -58,10 +58,11 @@ Flags:
     const to = str(p.values, 'to');
     if (from !== undefined && from === to)
       throw new UsageError('--from and --to name the same cluster: bench measures between two clusters');
+    const hub = hubNamespace(p.values);
     const kube = connect(p.values);
     const r = await run(kube, membersOf(p.values, kube), {
       slice,
-      hubNamespace: hubNamespace(p.values),
+      hubNamespace: hub,
       from,
       to,
       durationS,

@@ -14,7 +14,8 @@ The slice's member clusters remove its objects as the hub controller tells them 
   flags: {},
   async run(p, out) {
     const name = sliceArg('delete', p);
-    const slices = new SliceConfigs(connect(p.values), hubNamespace(p.values));
+    const hub = hubNamespace(p.values);
+    const slices = new SliceConfigs(connect(p.values), hub);
     await slices.delete(name);
     out(`slice/${name} deleted from ${slices.namespace}\n`);
   },

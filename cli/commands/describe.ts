@@ -87,8 +87,9 @@ export const describe: Command = {
   flags: {},
   async run(p, out) {
     const name = sliceArg('describe', p);
+    const hub = hubNamespace(p.values);
     const kube = connect(p.values);
-    const slices = new SliceConfigs(kube, hubNamespace(p.values));
+    const slices = new SliceConfigs(kube, hub);
     const s = await slices.get(name);
     const core = kube.kc.makeApiClient(CoreV1Api);
     const evs = await kube.call(`events of ${slices.what(name)}`, () =>

@@ -82,10 +82,11 @@ Flags:
     const checks = checksFlag(p.values);
     const agentPort = int(p.values, 'agent-port', 1, 65535) ?? 8084;
     const netopPort = int(p.values, 'netop-port', 1, 65535) ?? 8086;
+    const hub = hubNamespace(p.values);
     const kube = connect(p.values);
     const d = await run(kube, membersOf(p.values, kube), {
       slice,
-      hubNamespace: hubNamespace(p.values),
+      hubNamespace: hub,
       checks,
       agentPort,
       netopPort,

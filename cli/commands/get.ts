@@ -36,9 +36,10 @@ export const get: Command = {
 `,
   flags: {},
   async run(p, out) {
-    const fmt = output(p.values);
-    const slices = new SliceConfigs(connect(p.values), hubNamespace(p.values));
     const name = optionalSliceArg('get', p);
+    const fmt = output(p.values);
+    const hub = hubNamespace(p.values);
+    const slices = new SliceConfigs(connect(p.values), hub);
     const items = name ? [await slices.get(name)] : await slices.list();
     if (fmt === 'json' || fmt === 'yaml') return out(serialize(name ? items[0]! : items, fmt));
     if (items.length === 0) return void process.stderr.write(`No slices in namespace ${slices.namespace}.\n`);

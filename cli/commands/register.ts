@@ -42,8 +42,8 @@ kubeconfig the cluster's worker uses. Running it again issues a fresh token.
     if (server !== undefined && !/^https?:\/\/./.test(server))
       throw new UsageError(`--server: expected a URL such as https://hub.example:6443, got '${server}'`);
     const file = str(p.values, 'output-kubeconfig');
-    const kube = connect(p.values);
     const hub = hubNamespace(p.values);
+    const kube = connect(p.values);
     const kubeconfig = await kube
       .call(`registration of cluster '${cluster}' in hub namespace ${hub}`, () =>
         registerCluster(kube.kc, cluster, {

@@ -224,10 +224,11 @@ slice's namespaces (kubectl slice export) with their Valid, Ready and Conflict c
 `,
   flags: {},
   async run(p, out) {
-    const fmt = output(p.values);
-    const kube = connect(p.values);
-    const slices = new SliceConfigs(kube, hubNamespace(p.values));
     const name = optionalSliceArg('status', p);
+    const fmt = output(p.values);
+    const hub = hubNamespace(p.values);
+    const kube = connect(p.values);
+    const slices = new SliceConfigs(kube, hub);
     const items = name ? [await slices.get(name)] : await slices.list();
     const reports = await Promise.all(
       items.map(async (sc) => {
