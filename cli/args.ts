@@ -18,8 +18,25 @@ export const GLOBAL_FLAGS = {
   namespace: { type: 'string', short: 'n' },
   'hub-namespace': { type: 'string' },
   output: { type: 'string', short: 'o' },
+  'request-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies FlagSpec;
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A kubectl-style duration flag, in ms: `30s`, `2m`, `500ms`, `1h`, or plain seconds; `0` means
+ * no limit (Infinity). Anything else is a UsageError naming the flag.
+ */
+export function duration(values: Values, name: string, fallbackMs: number): number {
+  const v = str(values, name);
+  if (v === undefined) return fallbackMs;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m)
+    throw new UsageError(`--${name}: '${v}' is not a duration: use e.g. 30s, 2m, 500ms, or 0 for no limit`);
+  const ms = Number(m[1]) * DURATION_UNITS_MS[m[2] ?? 's']!;
+  return ms === 0 ? Infinity : ms;
+}
 
 export interface Parsed {
   values: Values;

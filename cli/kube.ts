@@ -5,11 +5,13 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../lib/kube/client.ts';
-import { dnsLabel, str, type Values } from './args.ts';
-import { UsageError, explainApiError, type ApiEndpoint } from './errors.ts';
+import { dnsLabel, duration, str, type Values } from './args.ts';
+import { UnreachableError, UsageError, explainApiError, type ApiEndpoint } from './errors.ts';
 import { SlicenetError } from '../lib/errors.ts';
 
 export const DEFAULT_HUB_NAMESPACE = 'slicenet-system';
+/** How long one API call may take before the command gives up (`--request-timeout`). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface Kube {
   kc: KubeConfig;
@@ -22,6 +24,7 @@ export interface Kube {
 }
 
 export function connect(values: Values): Kube {
+  const timeoutMs = duration(values, 'request-timeout', DEFAULT_REQUEST_TIMEOUT_MS);
   const path = str(values, 'kubeconfig');
   let kc: KubeConfig;
   if (path) kc = loadKubeConfig(path);
@@ -59,10 +62,28 @@ export function connect(values: Values): Kube {
     server,
     at,
     async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+      let timer: NodeJS.Timeout | undefined;
+      // A server that takes the connection and never answers: give up, naming it (the socket may
+      // stay open; main() makes sure it cannot keep the process alive).
+      const silent = new Promise<never>((_, reject) => {
+        if (timeoutMs === Infinity) return;
+        timer = setTimeout(
+          () =>
+            reject(
+              new UnreachableError(
+                `${what}: the API server ${server} (context '${at.context}', cluster '${at.cluster}') did not answer ` +
+                  `within ${timeoutMs / 1000} s: check that it is up and not overloaded, or raise --request-timeout`,
+              ),
+            ),
+          timeoutMs,
+        );
+      });
       try {
-        return await fn();
+        return await Promise.race([fn(), silent]);
       } catch (err) {
-        throw explainApiError(err, what, at);
+        throw err instanceof UnreachableError ? err : explainApiError(err, what, at);
+      } finally {
+        clearTimeout(timer);
       }
     },
   };

@@ -40,6 +40,7 @@ const GLOBAL_HELP = `Global flags (every command):
   -n, --namespace NS     the hub namespace holding SliceConfigs (same as --hub-namespace)
   --hub-namespace NS     default slicenet-system
   -o, --output FORMAT    table (default), wide, json or yaml
+  --request-timeout D    give up on an API call after D (30s, 2m, 0 = never; default 30s)
   -h, --help             help for a command
 `;
 
@@ -87,6 +88,9 @@ export async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // A request abandoned after --request-timeout may still hold a socket: never let it keep
+    // the process alive once the command is done.
+    setTimeout(() => process.exit(code), 1000).unref();
   },
   (err: unknown) => {
     process.stderr.write(`error: ${String(err)}\n`);

@@ -46,16 +46,18 @@ const noSuchObject = (err: unknown): boolean => isNotFound(err) && !noSuchKind(e
 
 /** A ServiceExport call whose 404 means "no ServiceExport CRD" says so, not "not found". */
 async function mcsCall<T>(kube: Kube, what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (noSuchKind(err))
-      throw new ApiRefusedError(
-        `the API server at ${kube.server} does not serve ${MCS.group}/${MCS.version} ServiceExport: install Slicenet's CRDs (kubectl apply -f crds/)`,
-        err,
-      );
-    return kube.call(what, () => Promise.reject(err as Error));
-  }
+  return kube.call(what, async () => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (noSuchKind(err))
+        throw new ApiRefusedError(
+          `the API server at ${kube.server} does not serve ${MCS.group}/${MCS.version} ServiceExport: install Slicenet's CRDs (kubectl apply -f crds/)`,
+          err,
+        );
+      throw err;
+    }
+  });
 }
 
 function target(command: string, p: Parameters<Command['run']>[0]) {

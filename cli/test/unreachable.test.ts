@@ -1,7 +1,8 @@
 /**
  * Issue 7, acceptance 4: every `kubectl slice` command, run as a subprocess, against API servers
  * it cannot use — a closed port, a TLS server whose certificate the kubeconfig's CA did not sign,
- * and a server that answers 401 — exits 1 within seconds with one `error:` line that names the
+ * a server that answers 401, and one that takes the connection and never answers (with
+ * `--request-timeout 2s`) — exits 1 within seconds with one `error:` line that names the
  * server and the kubeconfig context and says what to check; never a stack trace, never a hang.
  * And each command refuses an unknown flag (exit 2) before it contacts anything: that run is
  * also the command's start-up time, against which "within seconds" is judged (tsx takes 2–4 s
@@ -10,7 +11,7 @@
 import anyTest, { type TestFn } from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterPki } from '../../lab/pki.ts';
@@ -36,11 +37,13 @@ const COMMANDS: Record<string, string[]> = {
 interface Target {
   /** What the message must say besides the server and context. */
   says: RegExp;
+  /** Flags this case adds. */
+  flags?: string[];
   server: string;
   kubeconfig: string;
 }
 
-const test = anyTest as TestFn<{ targets: Record<string, Target>; servers: Server[] }>;
+const test = anyTest as TestFn<{ targets: Record<string, Target>; servers: (Server | NetServer)[] }>;
 
 const CONTEXT = 'east-admin';
 
@@ -99,10 +102,16 @@ test.before(async (t) => {
       }),
     );
   });
-  t.context.servers = [wrongCa, unauthorized];
+  // Takes connections and never says a word (a hung or overloaded API server).
+  const held: Socket[] = [];
+  const silent = createServer((socket) => void held.push(socket));
+  silent.on('close', () => held.forEach((s) => s.destroy()));
+  t.context.servers = [wrongCa, unauthorized, silent];
   const closed = `https://127.0.0.1:${await closedPort()}`;
   const wrong = await listen(wrongCa);
   const refusing = await listen(unauthorized);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const mute = `https://127.0.0.1:${(silent.address() as AddressInfo).port}`;
   t.context.targets = {
     'a closed port': { server: closed, kubeconfig: kubeconfig(closed), says: /\(ECONNREFUSED\): check/ },
     'a certificate from another CA': {
@@ -115,11 +124,18 @@ test.before(async (t) => {
       kubeconfig: kubeconfig(refusing),
       says: /did not accept the credentials .*401 Unauthorized.*: check the user's token/,
     },
+    'a server that never answers': {
+      server: mute,
+      kubeconfig: kubeconfig(mute),
+      flags: ['--request-timeout', '2s'],
+      says: /did not answer within 2 s: check that it is up and not overloaded, or raise --request-timeout/,
+    },
   };
 });
 
 test.after.always((t) => {
   for (const s of t.context.servers ?? []) s.close();
+  for (const s of t.context.servers ?? []) if ('closeAllConnections' in s) s.closeAllConnections();
 });
 
 async function timed(args: string[]): Promise<CliResult & { ms: number }> {
@@ -153,7 +169,7 @@ for (const [name, args] of Object.entries(COMMANDS)) {
       // Start-up twice over, plus 5 s: a client that retried or waited on a dead server takes longer.
       const limitMs = 2 * usage.ms + 5_000;
       for (const [what, target] of Object.entries(t.context.targets)) {
-        const r = await timed([...args, '--kubeconfig', target.kubeconfig]);
+        const r = await timed([...args, '--kubeconfig', target.kubeconfig, ...(target.flags ?? [])]);
         const at = `${name} against ${what}`;
         t.is(r.code, 1, `${at}: ${r.stderr}`);
         t.regex(r.stderr, /^error: /, at);
@@ -166,3 +182,12 @@ for (const [name, args] of Object.entries(COMMANDS)) {
     },
   );
 }
+
+test.serial('--request-timeout takes kubectl durations and refuses anything else by name', async (t) => {
+  const bad = await cli(['get', '--request-timeout', 'soon', '--kubeconfig', '/nonexistent/kubeconfig']);
+  t.is(bad.code, 2, bad.stderr);
+  t.regex(
+    bad.stderr,
+    /--request-timeout: 'soon' is not a duration: use e\.g\. 30s, 2m, 500ms, or 0 for no limit/,
+  );
+});
