@@ -32,6 +32,14 @@ test('lab up --demo: Slicenet installed, a slice across two clusters, every pod 
   t.regex(stdout, /ping c1\/demo-a → c2\/demo-a \(other cluster\): ok/);
   t.regex(stdout, /iperf3 c1\/demo-a → c2\/demo-a over slice0, 3 s: [\d.]+ Gbit\/s/);
   t.regex(stdout, /slice demo: every pod reaches every other over slice0/);
+  // The slice's QoS as netop enforces it on each cluster's active gateway node (issue 7's report).
+  for (const c of ['c1', 'c2'])
+    t.regex(
+      stdout,
+      new RegExp(
+        `QoS ${c}: guarantee .*, ceiling .*, priority \\d+, DSCP \\w+: shaped on ${c}-n\\d+ eth0 \\(egress`,
+      ),
+    );
   t.regex(stdout, /take it down: npm run lab:down/);
 
   // What a user types next: the slice's tunnels, from the hub and the members' own Slices.
