@@ -356,7 +356,18 @@ test.serial('SIGKILL of the active gateway: traffic resumes within 3 s', async (
     t.log(`${c}: active gateway on ${victim.node} killed; longest outage ${gap} s`);
     t.true(gap <= 3, `traffic resumed within 3 s in ${c}: ${gap} s\n${out}`);
     const now = await activePod(lab, c);
-    t.not(now.node, victim.node, 'the other replica is active');
+    // Either the standby took the Lease, or the kubelet restarted the killed container first and
+    // the new process renewed its pod's own Lease (same identity): a bundled gateway starts in
+    // well under the Lease's 2 s. Both are the recovery asked for; a dead process carrying on is not.
+    if (now.node === victim.node) {
+      t.is(now.name, victim.name, 'the active replica is the restarted pod');
+      await waitFor(
+        () => Promise.resolve((gatewayPid(lab, c, now) ?? pid) !== pid),
+        10_000,
+        `a new gateway process in ${now.name}`,
+      );
+      t.log(`${c}: the killed pod's restarted process kept the Lease`);
+    } else t.log(`${c}: the standby on ${now.node} took over`);
     await waitConnected(lab, 60_000);
   }
 });
