@@ -55,8 +55,9 @@ export class Coalescer {
    */
   coalesce(batch: Batch): Batch {
     const n = batch.count;
-    let bytes = 0;
-    for (let i = 0; i < n; i++) bytes += batch.lengths[i]! + ITEM_OVERHEAD;
+    // Items lie apart inside batch.buf, so their lengths add up to at most its size: no pass
+    // over the items to size the output.
+    const bytes = batch.buf.length + n * ITEM_OVERHEAD;
     if (this.out.offsets.length < n || this.out.buf.length < bytes) this.grow(n, bytes);
     const out = this.out;
     const c = this.ctl;

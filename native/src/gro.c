@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "packet.h"
 
 #define ETH_LEN 14
 #define IP_LEN 20
@@ -41,38 +42,6 @@
 #define TCP_ACK 0x10
 
 enum { C_ITEM, C_BYTE, C_FLAGS, C_MERGED, C_SUPER };
-
-static uint16_t get16(const uint8_t *p) {
-  uint16_t be;
-  memcpy(&be, p, 2);
-  return ntohs(be);
-}
-
-static uint32_t get32(const uint8_t *p) {
-  uint32_t be;
-  memcpy(&be, p, 4);
-  return ntohl(be);
-}
-
-static void put16(uint8_t *p, uint16_t host) {
-  uint16_t be = htons(host);
-  memcpy(p, &be, 2);
-}
-
-/* Ones'-complement sum of an even number of bytes, in memory order (RFC 1071). */
-static uint32_t sum16(uint32_t sum, const uint8_t *p, uint32_t n) {
-  for (uint32_t i = 0; i + 1 < n; i += 2) {
-    uint16_t w;
-    memcpy(&w, p + i, 2);
-    sum += w;
-  }
-  return sum;
-}
-
-static uint16_t fold(uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t)sum;
-}
 
 /* A segment that may join a run: its TCP header length and payload, or false. */
 static bool segment(const uint8_t *f, uint32_t len, uint32_t *thl, uint32_t *payload) {
@@ -173,9 +142,8 @@ static void group(const src_t *s, uint32_t from, uint32_t to, uint32_t *link, bo
   }
 }
 
-/* Pass 2 for one run of n ≥ 2 segments starting at source frame i: one super-frame at d. */
-static uint32_t write_run(const src_t *s, uint32_t i, const uint32_t *link, uint32_t from, uint8_t *d,
-                          uint32_t n) {
+/* Pass 2 for one run of ≥ 2 segments starting at source frame i: one super-frame at d. */
+static uint32_t write_run(const src_t *s, uint32_t i, const uint32_t *link, uint32_t from, uint8_t *d) {
   const uint8_t *f = s->buf + s->off[i];
   uint32_t thl = (uint32_t)(f[ETH_LEN + IP_LEN + 12] >> 4) * 4;
   uint32_t hdrs = ETH_LEN + IP_LEN + thl;
@@ -192,13 +160,13 @@ static uint32_t write_run(const src_t *s, uint32_t i, const uint32_t *link, uint
   uint8_t *ip = frame + ETH_LEN, *th = ip + IP_LEN;
   put16(ip + 2, (uint16_t)(at - ETH_LEN));
   ip[10] = ip[11] = 0;
-  uint16_t ipsum = (uint16_t)~fold(sum16(0, ip, IP_LEN));
+  uint16_t ipsum = csum(sum_bytes(0, ip, IP_LEN));
   memcpy(ip + 10, &ipsum, 2);
   th[13] = flags;
   /* CHECKSUM_PARTIAL: the field holds the pseudo-header sum; the kernel adds the rest if it
    * ever needs the full checksum (e.g. the super-frame is segmented again on its way). */
-  uint32_t pseudo = sum16(0, ip + 12, 8) + htons(IPPROTO_TCP) + htons((uint16_t)(at - ETH_LEN - IP_LEN));
-  uint16_t partial = fold(pseudo);
+  uint64_t pseudo = sum_bytes(0, ip + 12, 8) + htons(IPPROTO_TCP) + htons((uint16_t)(at - ETH_LEN - IP_LEN));
+  uint16_t partial = csum_fold(pseudo);
   memcpy(th + 16, &partial, 2);
   struct virtio_net_hdr h;
   memset(&h, 0, sizeof h);
@@ -209,7 +177,6 @@ static uint32_t write_run(const src_t *s, uint32_t i, const uint32_t *link, uint
   h.csum_start = ETH_LEN + IP_LEN;
   h.csum_offset = 16;
   memcpy(d, &h, sizeof h);
-  (void)n;
   return at;
 }
 
@@ -265,7 +232,7 @@ static napi_value gro_coalesce(napi_env env, napi_callback_info info) {
       uint8_t *d = dst.data + byte;
       uint32_t flen;
       if (segs[i - from] > 1) {
-        flen = write_run(&s, i, link, from, d, segs[i - from]);
+        flen = write_run(&s, i, link, from, d);
         c[C_MERGED] += (int32_t)segs[i - from];
         c[C_SUPER]++;
       } else {

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "packet.h"
 
 #define ETH_LEN 14
 #define ALIGN8(x) (((x) + 7u) & ~7u)
@@ -36,53 +37,6 @@
 
 enum { C_ITEM, C_BYTE, C_NEXT, C_MALFORMED, C_OVERSIZE, C_UNSUPPORTED, C_SEGMENTED, C_CSUM };
 
-/* Ones'-complement sum of n bytes in memory order (RFC 1071: byte order independent). */
-static uint64_t sum_bytes(uint64_t sum, const uint8_t *p, size_t n) {
-  while (n >= 8) {
-    uint32_t a, b;
-    memcpy(&a, p, 4);
-    memcpy(&b, p + 4, 4);
-    sum += (uint64_t)a + b;
-    p += 8;
-    n -= 8;
-  }
-  if (n >= 4) {
-    uint32_t a;
-    memcpy(&a, p, 4);
-    sum += a;
-    p += 4;
-    n -= 4;
-  }
-  if (n >= 2) {
-    uint16_t a;
-    memcpy(&a, p, 2);
-    sum += a;
-    p += 2;
-    n -= 2;
-  }
-  if (n) {
-    uint16_t a = 0;
-    memcpy(&a, p, 1);
-    sum += a;
-  }
-  return sum;
-}
-
-static uint16_t fold(uint64_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return (uint16_t)~sum;
-}
-
-static void put16(uint8_t *p, uint16_t host) {
-  uint16_t be = htons(host);
-  memcpy(p, &be, 2);
-}
-
-static uint16_t get16(const uint8_t *p) {
-  uint16_t be;
-  memcpy(&be, p, 2);
-  return ntohs(be);
-}
 
 /* Where the IPv4 header starts: after Ethernet and at most one 802.1Q/802.1ad tag; 0 if not IPv4. */
 static uint32_t ipv4_offset(const uint8_t *f, uint32_t len) {
@@ -107,7 +61,7 @@ typedef struct {
 /* Finishes a CHECKSUM_PARTIAL frame in place: the field holds the pseudo-header sum already. */
 static bool finish_csum(uint8_t *f, uint32_t len, uint16_t start, uint16_t offset) {
   if ((uint32_t)start + offset + 2 > len) return false;
-  uint16_t s = fold(sum_bytes(0, f + start, len - start));
+  uint16_t s = csum(sum_bytes(0, f + start, len - start));
   if (s == 0) s = 0xffff; /* a UDP checksum of 0 means "none"; for TCP both are the same */
   memcpy(f + start + offset, &s, 2);
   return true;
@@ -154,7 +108,7 @@ static int split_tcp4(out_t *o, const uint8_t *f, uint32_t len, uint16_t gso_siz
     put16(dip + 2, (uint16_t)(ihl + thl + n));
     put16(dip + 4, (uint16_t)(id0 + k));
     dip[10] = dip[11] = 0;
-    uint16_t ipsum = fold(sum_bytes(0, dip, ihl));
+    uint16_t ipsum = csum(sum_bytes(0, dip, ihl));
     memcpy(dip + 10, &ipsum, 2);
     uint32_t seq = htonl(seq0 + at);
     memcpy(th + 4, &seq, 4);
@@ -164,7 +118,7 @@ static int split_tcp4(out_t *o, const uint8_t *f, uint32_t len, uint16_t gso_siz
     th[13] = fl;
     th[16] = th[17] = 0;
     uint16_t tcplen = (uint16_t)(thl + n);
-    uint16_t s = fold(sum_bytes(pseudo + htons(tcplen), th, tcplen));
+    uint16_t s = csum(sum_bytes(pseudo + htons(tcplen), th, tcplen));
     memcpy(th + 16, &s, 2);
     o->off[*item] = *byte;
     o->len[*item] = hdrs + n;
