@@ -2,7 +2,7 @@
  * The QoS engine against real traffic on the rig of helpers/qos-rig.ts: the HTB root on the
  * gateway namespace's uplink is the bottleneck (LINK). Rates are measured at
  * the receiver with nft counters over a window inside each run (start-up excluded), as L2 bytes
- * (IP bytes + 14 per packet) since that is what HTB counts. Each run lasts 3 s (4 with a change).
+ * (IP bytes + 14 per packet) since that is what HTB counts. Each run lasts 5 s (6 with a change).
  */
 import test, { type ExecutionContext } from 'ava';
 import { QosEngine } from '../qos/engine.ts';

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../../lib/exec.ts';
 import { nftListJson } from '../../../lib/net/nft.ts';
+import type { ChildProcess } from 'node:child_process';
 import { spawnIn, stop, type Netns, type Teardown } from './netns.ts';
 
 export const METER_TABLE = 'np-rxmeter';
@@ -83,7 +84,8 @@ export interface Window {
 
 /**
  * Starts the senders, measures the L2 rate (kbit/s) of each port's arriving traffic over the
- * window, and waits for the senders to end (stopping them after 5 s more).
+ * window, and waits for the senders to end (stopping them after 5 s more). A sender that fails
+ * fails the measurement with its own output, rather than as a rate of 0.
  */
 export async function sendAndMeasure(
   t: Teardown,
@@ -93,8 +95,7 @@ export async function sendAndMeasure(
   w: Window = {},
 ): Promise<Map<number, number>> {
   const before = w.untilFlowing ? await readMeter(meterNetns) : undefined;
-  const clients = senders.map((s) => spawnIn(t, s.ns, s.argv));
-  const exited = clients.map((c) => new Promise((r) => c.once('exit', r)));
+  const runs = senders.map((s) => new SenderRun(t, s));
   try {
     if (before) await untilFlowing(meterNetns, before, ports);
     await sleep(w.settleMs ?? 1000);
@@ -103,7 +104,8 @@ export async function sendAndMeasure(
     await sleep(w.windowMs ?? 1600);
     const [c2, t2] = await timedRead(meterNetns);
     const secs = (t2 - t1) / 1000;
-    await Promise.race([Promise.all(exited), sleep(5000)]);
+    await Promise.race([Promise.all(runs.map((r) => r.ended)), sleep(5000)]);
+    for (const r of runs) r.throwIfFailed();
     const rates = new Map<number, number>();
     for (const p of ports) {
       const a = c1.get(portCounter(p))!;
@@ -112,7 +114,58 @@ export async function sendAndMeasure(
     }
     return rates;
   } finally {
-    await Promise.all(clients.map(stop));
+    await Promise.all(runs.map((r) => r.stop()));
+  }
+}
+
+/**
+ * iperf3's server turns a client away while it is still closing the previous test ("the server
+ * is busy running a test"), a race a loaded machine hits between back-to-back runs.
+ */
+const SERVER_BUSY = /server is busy/;
+const BUSY_RETRIES = 20;
+
+/** One sender: restarted while the server is busy; any other failure is kept with its output. */
+class SenderRun {
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private failure: string | undefined;
+  readonly ended: Promise<void>;
+
+  constructor(
+    private readonly t: Teardown,
+    private readonly sender: Sender,
+  ) {
+    this.ended = this.run();
+  }
+
+  private async run(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      const child = spawnIn(this.t, this.sender.ns, this.sender.argv);
+      this.child = child;
+      let output = '';
+      const keep = (d: Buffer): void => void (output = (output + d.toString()).slice(-2000));
+      child.stdout?.on('data', keep);
+      child.stderr?.on('data', keep);
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      if (code === 0 || this.stopping) return;
+      if (SERVER_BUSY.test(output) && attempt < BUSY_RETRIES) {
+        await sleep(250);
+        continue;
+      }
+      this.failure = `sender \`${this.sender.argv.join(' ')}\` exited ${code} after ${attempt} attempt(s):\n${output.trim()}`;
+      return;
+    }
+  }
+
+  throwIfFailed(): void {
+    if (this.failure) throw new Error(this.failure);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.child) await stop(this.child);
+    await this.ended;
   }
 }
 

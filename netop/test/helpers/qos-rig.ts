@@ -49,8 +49,9 @@ export async function qosRig(t: Teardown, prefix: string): Promise<QosRig> {
 }
 
 /**
- * Sends from the given gateway ports at `mbit` each for 3 s; returns the rate each port's
- * traffic arrived at (kbit/s, L2), measured from 1.0 s to 2.6 s. `during` runs at 1.0 s.
+ * Sends from the given gateway ports at `mbit` each; returns the rate each port's traffic
+ * arrived at (kbit/s, L2), measured over 1.6 s from 1.0 s after every port's traffic flows
+ * (senders can take a while to start on a loaded machine). `during` runs at 1.0 s.
  */
 export async function rigSend(
   t: Teardown,
@@ -59,16 +60,17 @@ export async function rigSend(
   mbit: number,
   during?: () => Promise<void>,
 ): Promise<Map<number, number>> {
+  const seconds = during ? 6 : 5; // the window ends 2.6 s (and `during`) after the flow starts
   const senders = ports.map((p) => ({
     ns: rig.gw,
-    argv: iperfUdp(RX, SERVER_PORT[p]!, mbit, during ? 4 : 3, ['--cport', String(p)], 1400),
+    argv: iperfUdp(RX, SERVER_PORT[p]!, mbit, seconds, ['--cport', String(p)], 1400),
   }));
   const byServer = await sendAndMeasure(
     t,
     rig.wan.name,
     senders,
     ports.map((p) => SERVER_PORT[p]!),
-    { during },
+    { during, untilFlowing: true },
   );
   return new Map(ports.map((p) => [p, byServer.get(SERVER_PORT[p]!)!]));
 }
