@@ -2,10 +2,15 @@
 # Builds the addon from source with node-gyp against the Node headers already installed
 # (/usr/include/node, which also carries Node's OpenSSL headers): nothing is downloaded.
 # Quick when build/Release/slicenet_native.node is newer than every source; --force rebuilds.
+# Builds are serialised by a lock: test files that load the addon in parallel would otherwise
+# run two `node-gyp rebuild`s into the same build/ directory, each deleting the other's output.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="$here/build/Release/slicenet_native.node"
 log() { printf '[native] %s\n' "$*" >&2; }
+
+exec 9>"$here/.build.lock"
+flock 9
 
 if [[ "${1:-}" != --force && -f "$out" ]] &&
   [[ -z "$(find "$here/src" "$here/binding.gyp" -newer "$out" -print -quit)" ]]; then
