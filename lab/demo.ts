@@ -80,6 +80,28 @@ export async function waitRunning(
   return view!;
 }
 
+/** The pod's slice0 address (no prefix), once it is Running and Multus has reported the NIC. */
+export async function waitSliceIp(
+  lab: Lab,
+  cluster: string,
+  namespace: string,
+  pod: string,
+  timeoutMs = 120_000,
+): Promise<string> {
+  let ip: string | undefined;
+  await waitFor(
+    async () => {
+      const v = await podView(lab, cluster, namespace, pod).catch(() => undefined);
+      ip =
+        v?.phase === 'Running' ? v.networkStatus.find((s) => s.interface === 'slice0')?.ips?.[0] : undefined;
+      return ip !== undefined;
+    },
+    timeoutMs,
+    `${cluster}/${namespace}/${pod} Running with slice0`,
+  );
+  return ip!;
+}
+
 /** Three pings from a pod to `ip`; the average RTT in ms as ping printed it. */
 export async function pingFromPod(
   lab: Lab,

@@ -12,7 +12,7 @@ import { SLICE_LABEL, SYSTEM_NAMESPACE } from '../controller/api/names.ts';
 import { API_VERSION, type QoS, type Slice } from '../controller/api/types.ts';
 import { labNetopGet } from '../netop/lab.ts';
 import { waitFor } from '../lib/wait.ts';
-import { pingFromPod, podView, sleeperPod } from './demo.ts';
+import { pingFromPod, sleeperPod, waitSliceIp } from './demo.ts';
 import type { Lab } from './lab.ts';
 import { LAB_NODE_UPLINK } from './slicenet.ts';
 
@@ -82,22 +82,7 @@ export async function runSliceDemo(lab: Lab, hub: string, print: (line: string) 
   );
   for (const p of pods)
     await lab.kubectl(p.cluster, ['apply', '-f', '-'], JSON.stringify(sleeperPod(namespace, p.name, p.node)));
-  await Promise.all(
-    pods.map((p) =>
-      waitFor(
-        async () => {
-          const v = await podView(lab, p.cluster, namespace, p.name).catch(() => undefined);
-          p.ip =
-            v?.phase === 'Running'
-              ? v.networkStatus.find((s) => s.interface === 'slice0')?.ips?.[0]
-              : undefined;
-          return p.ip !== undefined;
-        },
-        120_000,
-        `${p.cluster}/${namespace}/${p.name} Running with slice0`,
-      ),
-    ),
-  );
+  await Promise.all(pods.map(async (p) => (p.ip = await waitSliceIp(lab, p.cluster, namespace, p.name))));
   for (const p of pods) print(`  ${p.cluster}/${p.name} on ${p.node}: slice0 ${p.ip}`);
 
   let ok = true;

@@ -24,7 +24,7 @@ import type { SliceReport } from '../../cli/commands/status.ts';
 import { cli as kubectlSlice, type CliResult } from '../../cli/test/run.ts';
 import { SLICE_LABEL, SYSTEM_NAMESPACE } from '../../controller/api/names.ts';
 import { API_VERSION } from '../../controller/api/types.ts';
-import { podView, sleeperPod } from '../../lab/demo.ts';
+import { sleeperPod, waitSliceIp } from '../../lab/demo.ts';
 import { Lab } from '../../lab/lab.ts';
 import { installSlicenet } from '../../lab/slicenet.ts';
 import { leftovers, NOTHING, testLabName } from '../../lab/test/leftovers.ts';
@@ -88,20 +88,8 @@ function service(name: string, ports: object[], headless = false): object {
 const apply = (lab: Lab, cluster: string, obj: object): Promise<string> =>
   lab.kubectl(cluster, ['apply', '-f', '-'], JSON.stringify(obj));
 
-async function sliceIp(lab: Lab, cluster: string, pod: string): Promise<string> {
-  let ip: string | undefined;
-  await waitFor(
-    async () => {
-      const v = await podView(lab, cluster, NS, pod).catch(() => undefined);
-      ip =
-        v?.phase === 'Running' ? v.networkStatus.find((s) => s.interface === 'slice0')?.ips?.[0] : undefined;
-      return ip !== undefined;
-    },
-    180_000,
-    `${cluster}/${NS}/${pod} Running with slice0`,
-  );
-  return ip!;
-}
+const sliceIp = (lab: Lab, cluster: string, pod: string): Promise<string> =>
+  waitSliceIp(lab, cluster, NS, pod, 180_000);
 
 test.before(async (t) => {
   t.timeout(900_000);

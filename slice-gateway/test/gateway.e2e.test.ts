@@ -1,35 +1,38 @@
 /**
- * The slice gateway end to end (issue 5), on a lab of its own: two clusters (c1 is also the
- * hub), the real controller, both workers, an agent per node, and the gateways as the worker
- * deploys them — a Deployment of two replicas per slice per cluster on the nodes labelled
- * slicenet.dev/gateway=true, run by the lab kubelet on the nodes' host network.
+ * The slice gateway end to end (issue 5), on a lab of its own (helpers/gateway-lab.ts): two
+ * clusters, the real controller, workers and agents, and the gateways as the worker deploys
+ * them — a Deployment of two replicas per slice per cluster, run by the lab kubelet on the
+ * gateway nodes' host network.
  */
 import anyTest, { type TestFn } from 'ava';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLabController, startLabWorker } from '../../controller/lab.ts';
-import { registerCluster } from '../../controller/registration.ts';
-import type { GatewayStatus, Slice } from '../../controller/api/types.ts';
-import { podView } from '../../lab/demo.ts';
 import { Lab } from '../../lab/lab.ts';
 import { testLabName } from '../../lab/test/leftovers.ts';
 import { runRaw } from '../../lib/exec.ts';
 import { waitFor } from '../../lib/wait.ts';
-import { startLabAgent, waitLabAgentReady } from '../../worker-agent/lab.ts';
-import { gatewayLog, gatewayPid, gatewayPods, labelGatewayNodes, type LabGatewayPod } from '../lab.ts';
+import type { GatewayStatus } from '../../controller/api/types.ts';
+import { gatewayPid } from '../lab.ts';
+import {
+  activeEntry,
+  activePod,
+  CLUSTERS,
+  HUB_NS,
+  keepGatewayLogs,
+  NS,
+  pingGap,
+  setUpGatewaySlice,
+  slice,
+  SLICE,
+  waitConnected,
+} from './helpers/gateway-lab.ts';
 
 interface Ctx {
   lab: Lab;
   ips: Record<string, string>;
 }
 const test = anyTest as TestFn<Ctx>;
-const repo = join(import.meta.dirname, '..', '..');
-const HUB_NS = 'slicenet-system';
-const NS = 'shop';
-const SLICE = 'gw';
-const CLUSTERS = ['c1', 'c2'];
-const NETWORKS = JSON.stringify([{ name: `slicenet-${SLICE}`, interface: 'slice0' }]);
 /** 16 bytes ping repeats through its payload: found on slice0, never on the WAN. */
 const SECRET = 'slicenet-secret-';
 
@@ -37,159 +40,14 @@ test.before(async (t) => {
   t.timeout(600_000);
   const lab = await Lab.up({ name: testLabName('gw'), clusters: 2, nodes: 2 });
   t.context = { lab, ips: {} };
-  await lab.kubectl('c1', ['create', 'namespace', HUB_NS]);
-  for (const c of CLUSTERS) {
-    await lab.kubectl(c, ['apply', '-f', join(repo, 'crds')]);
-    await lab.kubectl(c, ['wait', '--for', 'condition=Established', 'crd', '--all', '--timeout=60s']);
-  }
-  startLabController(lab, { hubCluster: 'c1' });
-  for (const c of CLUSTERS) {
-    const { kubeconfig } = await registerCluster(lab.kubeConfig('c1'), c, {
-      server: lab.lanServer('c1'),
-      caFile: join(lab.paths.cluster('c1'), 'pki', 'ca.crt'),
-    });
-    const hubKubeconfig = join(lab.paths.cluster(c), 'hub.kubeconfig');
-    writeFileSync(hubKubeconfig, kubeconfig);
-    startLabWorker(lab, { cluster: c, hubKubeconfig });
-    for (const n of lab.cluster(c).nodes) startLabAgent(lab, n.name);
-    await labelGatewayNodes(lab, c);
-  }
-  await lab.kubectl(
-    'c1',
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'slicenet.dev/v1alpha1',
-      kind: 'SliceConfig',
-      metadata: { name: SLICE, namespace: HUB_NS },
-      spec: { subnet: '10.91.0.0/16', maxClusters: 4, clusters: CLUSTERS, gateway: { replicas: 2 } },
-    }),
-  );
-  for (const c of CLUSTERS) {
-    await lab.kubectl(c, ['create', 'namespace', NS]);
-    await lab.kubectl(c, ['label', 'namespace', NS, `slicenet.dev/slice=${SLICE}`]);
-  }
-  for (const c of CLUSTERS) {
-    await waitFor(
-      async () => (await lab.kubectl(c, ['get', 'net-attach-def', '-n', NS, '-o', 'name'])).includes(SLICE),
-      90_000,
-      `the slice NAD in ${c}`,
-    );
-    for (const n of lab.cluster(c).nodes) await waitLabAgentReady(lab, n.name);
-  }
-  await createPod(lab, 'c1', 'a', ['sleep', 'infinity']);
-  await createPod(lab, 'c2', 'b', ['iperf3', '-s']);
-  t.context.ips = { a: await sliceIp(lab, 'c1', 'a'), b: await sliceIp(lab, 'c2', 'b') };
-  await waitConnected(t.context.lab, 180_000);
+  t.context.ips = await setUpGatewaySlice(lab);
 });
 
 test.after.always(async (t) => {
   const lab = t.context.lab as Lab | undefined;
-  // The lab's logs go with it: keep the gateways' where SLICENET_TEST_LOGS points.
-  const keep = process.env.SLICENET_TEST_LOGS;
-  if (lab && keep)
-    for (const c of CLUSTERS)
-      for (const p of await gatewayPods(lab, c, SLICE).catch(() => []))
-        writeFileSync(join(keep, `${c}-${p.node}-${p.name}.log`), gatewayLog(lab, c, p));
+  if (lab) await keepGatewayLogs(lab);
   await lab?.down();
 });
-
-async function createPod(lab: Lab, cluster: string, name: string, command: string[]): Promise<void> {
-  await lab.kubectl(
-    cluster,
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name, namespace: NS, annotations: { 'k8s.v1.cni.cncf.io/networks': NETWORKS } },
-      spec: { containers: [{ name: 'main', image: 'lab/none', command }] },
-    }),
-  );
-}
-
-async function sliceIp(lab: Lab, cluster: string, name: string): Promise<string> {
-  let ip = '';
-  await waitFor(
-    async () => {
-      const v = await podView(lab, cluster, NS, name).catch(() => undefined);
-      ip =
-        v?.phase === 'Running' ? (v.networkStatus.find((s) => s.interface === 'slice0')?.ips?.[0] ?? '') : '';
-      return ip !== '';
-    },
-    120_000,
-    `${cluster}/${name} Running with slice0`,
-  );
-  return ip;
-}
-
-async function slice(lab: Lab, cluster: string): Promise<Slice> {
-  return JSON.parse(await lab.kubectl(cluster, ['get', 'slice', SLICE, '-o', 'json'])) as Slice;
-}
-
-/** The entry of the replica holding the Lease, as it wrote it. */
-async function activeEntry(lab: Lab, cluster: string): Promise<GatewayStatus | undefined> {
-  const holder = (
-    await lab
-      .kubectl(cluster, [
-        ...['get', 'lease', '-n', HUB_NS, `slicenet-gateway-${SLICE}`],
-        ...['-o', 'jsonpath={.spec.holderIdentity}'],
-      ])
-      .catch(() => '')
-  ).trim();
-  return (await slice(lab, cluster)).status?.gateways?.find((g) => g.name === holder && g.active);
-}
-
-async function activePod(lab: Lab, cluster: string): Promise<LabGatewayPod> {
-  const entry = await activeEntry(lab, cluster);
-  const pod = (await gatewayPods(lab, cluster, SLICE)).find((p) => p.name === entry?.name);
-  if (!pod) throw new Error(`no active gateway pod in ${cluster}`);
-  return pod;
-}
-
-/** Both clusters' active gateways report the other cluster connected. */
-async function waitConnected(lab: Lab, timeoutMs: number): Promise<void> {
-  try {
-    await waitFor(
-      async () => {
-        for (const c of CLUSTERS) {
-          const e = await activeEntry(lab, c);
-          if (!e?.peers?.length || !e.peers.every((p) => p.connected)) return false;
-        }
-        return true;
-      },
-      timeoutMs,
-      'both clusters to report their peer connected',
-      500,
-    );
-  } catch (err) {
-    const logs: string[] = [];
-    for (const c of CLUSTERS)
-      for (const p of await gatewayPods(lab, c, SLICE))
-        logs.push(
-          `--- ${c}/${p.name} (${p.node}, ${p.phase}):\n${gatewayLog(lab, c, p).split('\n').slice(-12).join('\n')}`,
-        );
-    throw new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
-  }
-}
-
-/** ping -i 0.1 from a to b for `seconds`; the longest run of lost replies, in seconds. */
-async function pingGap(
-  lab: Lab,
-  to: string,
-  seconds: number,
-  during: () => unknown,
-): Promise<{ gap: number; out: string }> {
-  const count = seconds * 10;
-  const argv = ['ping', '-n', '-i', '0.1', '-W', '1', '-c', String(count), to];
-  const ping = lab.exec('c1', NS, 'a', argv, (seconds + 10) * 1000);
-  await sleep(1500);
-  await during();
-  const r = await ping;
-  const seqs = [...r.stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
-  let gap = seqs.length ? (seqs[0]! - 1) * 0.1 : seconds;
-  for (let i = 1; i < seqs.length; i++) gap = Math.max(gap, (seqs[i]! - seqs[i - 1]!) * 0.1);
-  gap = Math.max(gap, seqs.length ? (count - seqs[seqs.length - 1]!) * 0.1 : 0);
-  return { gap: Math.round(gap * 10) / 10, out: r.stdout.split('\n').slice(-4).join('\n') };
-}
 
 test.serial('pods in c1 and c2 ping each other and run iperf3 over slice0 across the WAN', async (t) => {
   t.timeout(120_000);

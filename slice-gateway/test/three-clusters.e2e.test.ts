@@ -9,7 +9,7 @@ import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SLICE_LABEL, SYSTEM_NAMESPACE } from '../../controller/api/names.ts';
 import { API_VERSION } from '../../controller/api/types.ts';
-import { pingFromPod, podView, sleeperPod } from '../../lab/demo.ts';
+import { pingFromPod, sleeperPod, waitSliceIp } from '../../lab/demo.ts';
 import { Lab } from '../../lab/lab.ts';
 import { installSlicenet } from '../../lab/slicenet.ts';
 import { testLabName } from '../../lab/test/leftovers.ts';
@@ -57,22 +57,11 @@ test.before(async (t) => {
     await lab.kubectl(c.name, ['apply', '-f', '-'], JSON.stringify(sleeperPod(NS, 'p', c.nodes[0]!.name)));
   }
   ctx.pods = await Promise.all(
-    clusters.map(async (cluster) => {
-      let ip: string | undefined;
-      await waitFor(
-        async () => {
-          const v = await podView(lab, cluster, NS, 'p').catch(() => undefined);
-          ip =
-            v?.phase === 'Running'
-              ? v.networkStatus.find((s) => s.interface === 'slice0')?.ips?.[0]
-              : undefined;
-          return ip !== undefined;
-        },
-        180_000,
-        `${cluster}/${NS}/p Running with slice0`,
-      );
-      return { cluster, name: 'p', ip: ip! };
-    }),
+    clusters.map(async (cluster) => ({
+      cluster,
+      name: 'p',
+      ip: await waitSliceIp(lab, cluster, NS, 'p', 180_000),
+    })),
   );
 });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLabController, startLabWorker } from '../../controller/lab.ts';
 import { registerCluster } from '../../controller/registration.ts';
-import { podView } from '../../lab/demo.ts';
+import { podView, waitSliceIp } from '../../lab/demo.ts';
 import { Lab } from '../../lab/lab.ts';
 import { testLabName } from '../../lab/test/leftovers.ts';
 import { runRaw } from '../../lib/exec.ts';
@@ -90,20 +90,8 @@ async function createPods(lab: Lab, pods: object[]): Promise<void> {
 
 /** The pod's slice0 address once Multus has reported it, without prefix. */
 async function sliceIp(lab: Lab, name: string, namespace = NS, timeoutMs = 60_000): Promise<string> {
-  let ip = '';
   try {
-    await waitFor(
-      async () => {
-        const v = await podView(lab, 'c1', namespace, name).catch(() => undefined);
-        ip =
-          v?.phase === 'Running'
-            ? (v.networkStatus.find((s) => s.interface === 'slice0')?.ips?.[0] ?? '')
-            : '';
-        return ip !== '';
-      },
-      timeoutMs,
-      `${namespace}/${name} Running with slice0`,
-    );
+    return await waitSliceIp(lab, 'c1', namespace, name, timeoutMs);
   } catch (err) {
     const events = await lab.kubectl('c1', [
       ...['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${name}`],
@@ -111,7 +99,6 @@ async function sliceIp(lab: Lab, name: string, namespace = NS, timeoutMs = 60_00
     ]);
     throw new Error(`${(err as Error).message}; its events:\n${events}`, { cause: err });
   }
-  return ip;
 }
 
 const ping = (
