@@ -3,6 +3,7 @@
  * computed from the measured value, and the summary that must be the last stdout line:
  *   {"bench": "<name>", "figures": {...}, "goals": [{"name", "value", "goal", "met"}]}
  */
+import { readFileSync } from 'node:fs';
 
 export const median = (xs: number[]): number => {
   if (xs.length === 0) throw new Error('median of no values');
@@ -41,6 +42,14 @@ export const atLeast = (name: string, value: number, floor: number): Goal => ({
   goal: `>= ${floor}`,
   met: value >= floor,
 });
+
+/** Busy and total jiffies (1/100 s) of the whole machine, from the first line of /proc/stat. */
+export function machineJiffies(): { busy: number; total: number } {
+  const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const n = f.map(Number);
+  const total = n.reduce((a, b) => a + b, 0);
+  return { busy: total - n[3]! - n[4]!, total };
+}
 
 export const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
 

@@ -32,7 +32,8 @@ import { runRaw } from '../../lib/exec.ts';
 import { startLabWebhook, webhookProcessId } from '../../webhooks/lab.ts';
 import { SLICE_LABEL, SYSTEM_NAMESPACE } from '../api/names.ts';
 import { PodPoster } from './pods.ts';
-import { bucketQuantileMs, cpuSeconds, histogram, machineJiffies, sumOf, type Buckets } from './readings.ts';
+import { machineJiffies } from '../../lib/bench.ts';
+import { bucketQuantileMs, cpuSeconds, histogram, sumOf, type Buckets } from './readings.ts';
 
 const PODS = 200;
 export const CONCURRENCY = 20;

@@ -7,6 +7,8 @@
  *    host-local NIC through the same Multus. Three runs, the variants' order alternating;
  *    every batch is deleted (and its CNI DELs done) before the next. Each figure is the
  *    median over runs of that run's p50 / p99; the goals are the ratios of those medians.
+ *    With each batch, the whole machine's busy CPU (/proc/stat) per pod: what a pod costs,
+ *    steadier than its latency, which is mostly queueing for that CPU.
  * 2. The agent's ADD time for the slice batches, from its own histogram (add-time.ts).
  * 3. The plugin's own ADD and DEL: the bundled plugin run as a fresh process against the real
  *    agent, one call at a time (plugin-time.ts); p50 / p99 of 20 each.
@@ -21,7 +23,16 @@
 import { nadName } from '../../controller/api/names.ts';
 import { Lab } from '../../lab/lab.ts';
 import { testLabName } from '../../lab/test/leftovers.ts';
-import { atLeast, atMost, median, percentile, report, round, runBench } from '../../lib/bench.ts';
+import {
+  atLeast,
+  atMost,
+  machineJiffies,
+  median,
+  percentile,
+  report,
+  round,
+  runBench,
+} from '../../lib/bench.ts';
 import { loadavg } from 'node:os';
 import { combine, quantile, scrapeAdd } from './add-time.ts';
 import { deleteAllPods, podBatch, type Nic } from './pods.ts';
@@ -46,6 +57,8 @@ const ms = (x: number): number => Math.round(x);
 interface Runs {
   p50: Record<Variant, number[]>;
   p99: Record<Variant, number[]>;
+  /** The whole machine's busy CPU during each batch, per pod (ms). */
+  cpuPerPod: Record<Variant, number[]>;
   addP50: number[];
   addP99: number[];
   addMean: number[];
@@ -55,6 +68,7 @@ async function podRuns(lab: Lab): Promise<Runs> {
   const r: Runs = {
     p50: { slice: [], bridge: [] },
     p99: { slice: [], bridge: [] },
+    cpuPerPod: { slice: [], bridge: [] },
     addP50: [],
     addP99: [],
     addMean: [],
@@ -66,7 +80,9 @@ async function podRuns(lab: Lab): Promise<Runs> {
     const order: Variant[] = run % 2 ? ['slice', 'bridge'] : ['bridge', 'slice'];
     for (const v of order) {
       const before = await scrapeAdd(lab);
+      const cpu0 = machineJiffies().busy;
       const lat = await podBatch(lab, `${v}${run}`, PODS, VARIANTS[v]);
+      r.cpuPerPod[v].push(((machineJiffies().busy - cpu0) * 10) / PODS);
       if (v === 'slice') {
         const adds = combine(await scrapeAdd(lab), before, -1);
         if (adds.count < PODS) throw new Error(`the agents counted ${adds.count} ADDs for ${PODS} pods`);
@@ -76,7 +92,10 @@ async function podRuns(lab: Lab): Promise<Runs> {
       }
       r.p50[v].push(percentile(lat, 50));
       r.p99[v].push(percentile(lat, 99));
-      say(`run ${run} ${v}: p50 ${ms(r.p50[v].at(-1)!)} ms, p99 ${ms(r.p99[v].at(-1)!)} ms`);
+      say(
+        `run ${run} ${v}: p50 ${ms(r.p50[v].at(-1)!)} ms, p99 ${ms(r.p99[v].at(-1)!)} ms, ` +
+          `CPU ${ms(r.cpuPerPod[v].at(-1)!)} ms per pod`,
+      );
       await deleteAllPods(lab);
     }
   }
@@ -116,6 +135,8 @@ async function measure(lab: Lab, started: number): Promise<Parameters<typeof rep
     pod_running_slice_p99_ms: ms(m.sliceP99),
     pod_running_bridge_p50_ms: ms(m.bridgeP50),
     pod_running_bridge_p99_ms: ms(m.bridgeP99),
+    machine_cpu_per_slice_pod_ms: ms(median(r.cpuPerPod.slice)),
+    machine_cpu_per_bridge_pod_ms: ms(median(r.cpuPerPod.bridge)),
     agent_add_p50_ms: ms(median(r.addP50)),
     agent_add_p99_ms: ms(median(r.addP99)),
     agent_add_mean_ms: ms(median(r.addMean)),
