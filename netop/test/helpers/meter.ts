@@ -75,7 +75,8 @@ export interface Window {
   windowMs?: number;
   /**
    * Wait for every port's traffic to arrive before settling (up to 20 s): on a loaded machine
-   * senders and the path through a gateway can take seconds to start.
+   * senders and the path through a gateway can take seconds to start. If it never does, the
+   * measurement fails with what each sender printed.
    */
   untilFlowing?: boolean;
   /** Runs once the senders have settled, before the window opens. */
@@ -97,7 +98,13 @@ export async function sendAndMeasure(
   const before = w.untilFlowing ? await readMeter(meterNetns) : undefined;
   const runs = senders.map((s) => new SenderRun(t, s));
   try {
-    if (before) await untilFlowing(meterNetns, before, ports);
+    if (before && !(await untilFlowing(meterNetns, before, ports))) {
+      await Promise.all(runs.map((r) => r.stop()));
+      const said = runs.map((r) => `\`${r.argv}\` (${r.attempts} start(s)):\n${r.output.trim()}`);
+      throw new Error(
+        `no steady traffic to port(s) ${ports.join(', ')} within 20 s; the senders:\n${said.join('\n')}`,
+      );
+    }
     await sleep(w.settleMs ?? 1000);
     if (w.during) await w.during();
     const [c1, t1] = await timedRead(meterNetns);
@@ -119,10 +126,11 @@ export async function sendAndMeasure(
 }
 
 /**
- * iperf3's server turns a client away while it is still closing the previous test ("the server
- * is busy running a test"), a race a loaded machine hits between back-to-back runs.
+ * Refusals worth a retry: iperf3's server turns a client away while it is still closing the
+ * previous test ("the server is busy running a test"), a race a loaded machine hits between
+ * back-to-back runs; and a server started for this run may not be listening yet.
  */
-const SERVER_BUSY = /server is busy/;
+const SERVER_BUSY = /server is busy|Connection refused/;
 const BUSY_RETRIES = 20;
 
 /** One sender: restarted while the server is busy; any other failure is kept with its output. */
@@ -130,6 +138,9 @@ class SenderRun {
   private child: ChildProcess | undefined;
   private stopping = false;
   private failure: string | undefined;
+  /** The last start's stdout and stderr (their last 2000 characters). */
+  output = '';
+  attempts = 0;
   readonly ended: Promise<void>;
 
   constructor(
@@ -143,19 +154,24 @@ class SenderRun {
     for (let attempt = 1; !this.stopping; attempt++) {
       const child = spawnIn(this.t, this.sender.ns, this.sender.argv);
       this.child = child;
-      let output = '';
-      const keep = (d: Buffer): void => void (output = (output + d.toString()).slice(-2000));
+      this.attempts = attempt;
+      this.output = '';
+      const keep = (d: Buffer): void => void (this.output = (this.output + d.toString()).slice(-2000));
       child.stdout?.on('data', keep);
       child.stderr?.on('data', keep);
       const code = await new Promise<number | null>((r) => child.once('exit', r));
       if (code === 0 || this.stopping) return;
-      if (SERVER_BUSY.test(output) && attempt < BUSY_RETRIES) {
+      if (SERVER_BUSY.test(this.output) && attempt < BUSY_RETRIES) {
         await sleep(250);
         continue;
       }
-      this.failure = `sender \`${this.sender.argv.join(' ')}\` exited ${code} after ${attempt} attempt(s):\n${output.trim()}`;
+      this.failure = `sender \`${this.argv}\` exited ${code} after ${attempt} attempt(s):\n${this.output.trim()}`;
       return;
     }
+  }
+
+  get argv(): string {
+    return this.sender.argv.join(' ');
   }
 
   throwIfFailed(): void {
@@ -173,15 +189,15 @@ class SenderRun {
  * Until every port's packets arrive steadily: more than 20 between two reads 200 ms apart, so
  * that a queue draining what an earlier run left does not count as this run's traffic.
  */
-async function untilFlowing(netns: string, before: Counters, ports: number[]): Promise<void> {
+async function untilFlowing(netns: string, before: Counters, ports: number[]): Promise<boolean> {
   const deadline = Date.now() + 20_000;
   const packets = (c: Counters, p: number): number => c.get(portCounter(p))?.packets ?? 0;
   let last = before;
   for (;;) {
     await sleep(200);
     const now = await readMeter(netns);
-    if (ports.every((p) => packets(now, p) - packets(last, p) > 20)) return;
-    if (Date.now() > deadline) return; // measured as it is: a rate near 0 fails the caller's check
+    if (ports.every((p) => packets(now, p) - packets(last, p) > 20)) return true;
+    if (Date.now() > deadline) return false;
     last = now;
   }
 }

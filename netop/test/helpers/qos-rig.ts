@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SliceQos } from '../../qos/model.ts';
 import { installMeter, iperfUdp, sendAndMeasure } from './meter.ts';
-import { makeNetns, runId, spawnIn, vethInto, type Netns, type Teardown } from './netns.ts';
+import { makeNetns, runId, spawnIn, stop, vethInto, type Netns, type Teardown } from './netns.ts';
 
 export const LINK = 50_000; // kbit/s
 export const GOLD: SliceQos = {
@@ -33,7 +33,7 @@ export interface QosRig {
   wan: Netns;
 }
 
-/** Namespaces `<prefix>-<run>-gw` and `-wan`, the uplink `uplink` ↔ `wan0`, servers and meter. */
+/** Namespaces `<prefix>-<run>-gw` and `-wan`, the uplink `uplink` ↔ `wan0`, and the meter. */
 export async function qosRig(t: Teardown, prefix: string): Promise<QosRig> {
   const id = runId();
   const gw = await makeNetns(t, `${prefix}-${id}-gw`);
@@ -41,11 +41,25 @@ export async function qosRig(t: Teardown, prefix: string): Promise<QosRig> {
   await vethInto(gw, 'uplink', wan, 'wan0', `${RX}/24`);
   await gw.ip(['addr add 10.88.0.1/24 dev uplink']);
   // Counters per receiving port, and per DSCP, on the far side of the bottleneck.
-  const ports = Object.values(SERVER_PORT);
-  await installMeter(t, wan.name, ports, ['EF', 'AF41']);
-  for (const p of ports) spawnIn(t, wan, ['iperf3', '-s', '-p', String(p)]);
-  await sleep(300);
+  await installMeter(t, wan.name, Object.values(SERVER_PORT), ['EF', 'AF41']);
   return { gw, wan };
+}
+
+/**
+ * One iperf3 server per port for one run (`-1`: it serves one test and exits), stopped and
+ * gone before the next run starts. A server kept across runs sometimes never saw a run's
+ * traffic in CI (a rate of 0 with the client's exit 0): every run sends from the same source
+ * port to the same server port, so a data socket the server had not yet closed could take the
+ * new test's first datagram. A fresh process per run holds nothing from the last one.
+ */
+async function withServers<T>(t: Teardown, rig: QosRig, ports: number[], run: () => Promise<T>): Promise<T> {
+  const servers = ports.map((p) => spawnIn(t, rig.wan, ['iperf3', '-s', '-1', '-p', String(p)]));
+  try {
+    await sleep(200); // listening; a client that comes too early is refused and restarted
+    return await run();
+  } finally {
+    await Promise.all(servers.map(stop));
+  }
 }
 
 /**
@@ -65,12 +79,9 @@ export async function rigSend(
     ns: rig.gw,
     argv: iperfUdp(RX, SERVER_PORT[p]!, mbit, seconds, ['--cport', String(p)], 1400),
   }));
-  const byServer = await sendAndMeasure(
-    t,
-    rig.wan.name,
-    senders,
-    ports.map((p) => SERVER_PORT[p]!),
-    { during, untilFlowing: true },
+  const serverPorts = ports.map((p) => SERVER_PORT[p]!);
+  const byServer = await withServers(t, rig, serverPorts, () =>
+    sendAndMeasure(t, rig.wan.name, senders, serverPorts, { during, untilFlowing: true }),
   );
   return new Map(ports.map((p) => [p, byServer.get(SERVER_PORT[p]!)!]));
 }
