@@ -27,7 +27,7 @@ export interface BenchConfig {
   paths: PathName[];
 }
 
-const DEFAULTS: BenchConfig = { seconds: 5, runs: 3, pings: 200, paths: [...PATH_NAMES] };
+const DEFAULTS: BenchConfig = { seconds: 5, runs: 3, pings: 1000, paths: [...PATH_NAMES] };
 
 function integer(env: NodeJS.ProcessEnv, name: string, min: number, max: number, dflt: number): number {
   const raw = env[name];

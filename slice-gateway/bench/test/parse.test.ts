@@ -25,7 +25,7 @@ test('iperf3: received Gbit/s, or the error iperf3 gave', (t) => {
 });
 
 test('config: defaults are the full run', (t) => {
-  t.deepEqual(readConfig({}), { seconds: 5, runs: 3, pings: 200, paths: [...PATH_NAMES] });
+  t.deepEqual(readConfig({}), { seconds: 5, runs: 3, pings: 1000, paths: [...PATH_NAMES] });
   t.deepEqual(readConfig({ SLICENET_BENCH_PATHS: 'veth, vxlan', SLICENET_BENCH_SECONDS: '2' }).paths, [
     'vxlan',
     'veth',
