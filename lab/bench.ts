@@ -23,7 +23,7 @@ function hasAllNics(pod: V1Pod): boolean {
 async function podLatencies(lab: Lab): Promise<number[]> {
   const cluster = lab.plan.clusters[0]!;
   await lab.kubectl(cluster.name, ['create', 'namespace', NS]);
-  await lab.kubectl(cluster.name, ['apply', '-f', '-'], JSON.stringify(bridgeNad(NS)));
+  await lab.kubectl(cluster.name, ['apply', '-f', '-'], JSON.stringify(bridgeNad(lab, NS)));
   const kc = lab.kubeConfig(cluster.name);
   const created = new Map<string, number>();
   const latencies = new Map<string, number>();

@@ -3,24 +3,43 @@
  * bridge + host-local NetworkAttachmentDefinition through Multus; they ping each other over
  * the primary network, and the report says what the cluster did.
  */
+import { join } from 'node:path';
 import type { Lab } from './lab.ts';
 import { waitFor } from './controlplane.ts';
 
 export const DEMO_NAMESPACE = 'lab-demo';
 
-/** A bridge + host-local secondary network, local to each node. */
-export function bridgeNad(namespace: string, name = 'lab-net1', subnet = '192.168.77.0/24'): object {
+export interface BridgeNet {
+  name: string;
+  /** The bridge on each node. */
+  bridge: string;
+  subnet: string;
+}
+
+const LAB_NET1: BridgeNet = { name: 'lab-net1', bridge: 'labnet1', subnet: '192.168.77.0/24' };
+
+/**
+ * A bridge + host-local secondary network, local to each node. host-local keeps its leases in
+ * the lab's directory (one for all nodes: they share a filesystem), so `lab down` frees them;
+ * in /var/lib/cni, which every lab on the machine shares, a lab torn down without its pods'
+ * DELs leaked them, and after enough labs the range was full and pods never started.
+ */
+export function bridgeNad(lab: Lab, namespace: string, net: BridgeNet = LAB_NET1): object {
   return {
     apiVersion: 'k8s.cni.cncf.io/v1',
     kind: 'NetworkAttachmentDefinition',
-    metadata: { name, namespace },
+    metadata: { name: net.name, namespace },
     spec: {
       config: JSON.stringify({
         cniVersion: '1.0.0',
-        name,
+        name: net.name,
         type: 'bridge',
-        bridge: 'labnet1',
-        ipam: { type: 'host-local', ranges: [[{ subnet }]] },
+        bridge: net.bridge,
+        ipam: {
+          type: 'host-local',
+          ranges: [[{ subnet: net.subnet }]],
+          dataDir: join(lab.paths.dir, `ipam-${net.name}`),
+        },
       }),
     },
   };
@@ -123,7 +142,7 @@ export async function runDemo(lab: Lab, print: (line: string) => void): Promise<
   for (const c of lab.plan.clusters) {
     const nodes = c.nodes.map((n) => n.name);
     await lab.kubectl(c.name, ['create', 'namespace', DEMO_NAMESPACE]).catch(() => '');
-    await lab.kubectl(c.name, ['apply', '-f', '-'], JSON.stringify(bridgeNad(DEMO_NAMESPACE)));
+    await lab.kubectl(c.name, ['apply', '-f', '-'], JSON.stringify(bridgeNad(lab, DEMO_NAMESPACE)));
     const pods = ['a', 'b'].map((s, i) => ({ name: `demo-${s}`, node: nodes[i % nodes.length]! }));
     for (const p of pods) {
       await lab.kubectl(

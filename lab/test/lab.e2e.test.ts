@@ -18,7 +18,7 @@ test.before(async (t) => {
   t.context.lab = await Lab.up({ name: testLabName('e'), clusters: 2, nodes: 2 });
   for (const c of t.context.lab.plan.clusters) {
     await t.context.lab.kubectl(c.name, ['create', 'namespace', NS]);
-    await t.context.lab.kubectl(c.name, ['apply', '-f', '-'], JSON.stringify(bridgeNad(NS)));
+    await t.context.lab.kubectl(c.name, ['apply', '-f', '-'], JSON.stringify(bridgeNad(t.context.lab, NS)));
   }
 });
 

@@ -10,6 +10,7 @@ import { nadName, SLICE_LABEL, SYSTEM_NAMESPACE } from '../../controller/api/nam
 import { API_VERSION } from '../../controller/api/types.ts';
 import { startLabController, startLabWorker } from '../../controller/lab.ts';
 import { registerCluster } from '../../controller/registration.ts';
+import { bridgeNad } from '../../lab/demo.ts';
 import type { Lab } from '../../lab/lab.ts';
 import { waitFor } from '../../lib/wait.ts';
 import { startLabAgent, waitLabAgentReady } from '../lab.ts';
@@ -49,7 +50,13 @@ export async function setUpSlice(lab: Lab): Promise<void> {
   await lab.kubectl(CLUSTER, ['apply', '-f', '-'], JSON.stringify(sliceConfig));
   await lab.kubectl(CLUSTER, ['create', 'namespace', NAMESPACE]);
   await lab.kubectl(CLUSTER, ['label', 'namespace', NAMESPACE, `${SLICE_LABEL}=${SLICE}`]);
-  await lab.kubectl(CLUSTER, ['apply', '-f', '-'], JSON.stringify(bridgeNad(lab)));
+  await lab.kubectl(
+    CLUSTER,
+    ['apply', '-f', '-'],
+    JSON.stringify(
+      bridgeNad(lab, NAMESPACE, { name: BRIDGE_NAD, bridge: BRIDGE_NAME, subnet: BRIDGE_SUBNET }),
+    ),
+  );
   await waitFor(
     async () =>
       (await lab.kubectl(CLUSTER, ['get', 'net-attach-def', '-n', NAMESPACE, '-o', 'name'])).includes(
@@ -59,30 +66,4 @@ export async function setUpSlice(lab: Lab): Promise<void> {
     'the slice NAD',
   );
   for (const n of nodes) await waitLabAgentReady(lab, n);
-}
-
-/**
- * bridge + host-local, as a cluster's second network would be configured. The leases go in
- * the lab's directory (one for both nodes, as the nodes share a filesystem) rather than
- * /var/lib/cni, which every lab on the machine shares.
- */
-function bridgeNad(lab: Lab): object {
-  return {
-    apiVersion: 'k8s.cni.cncf.io/v1',
-    kind: 'NetworkAttachmentDefinition',
-    metadata: { name: BRIDGE_NAD, namespace: NAMESPACE },
-    spec: {
-      config: JSON.stringify({
-        cniVersion: '1.0.0',
-        name: BRIDGE_NAD,
-        type: 'bridge',
-        bridge: BRIDGE_NAME,
-        ipam: {
-          type: 'host-local',
-          ranges: [[{ subnet: BRIDGE_SUBNET }]],
-          dataDir: join(lab.paths.dir, 'bench-bridge-ipam'),
-        },
-      }),
-    },
-  };
 }
