@@ -6,10 +6,11 @@
  *
  * The command sees SLICENET_TEST_KUBECONFIG (the cluster's admin kubeconfig) and
  * SLICENET_TEST_LAB (the lab's name). The lab is torn down whatever the command does, and its
- * exit code is passed on.
+ * exit code is passed on. So is every lab the command made and left behind: a test file's own
+ * lab goes in its `after.always` hook, which a worker stopped by a signal never runs.
  */
 import { spawn } from 'node:child_process';
-import { Lab } from './lab.ts';
+import { Lab, labsOnMachine } from './lab.ts';
 import { testLabName } from './test/leftovers.ts';
 
 async function main(argv: string[]): Promise<number> {
@@ -18,6 +19,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('usage: with-lab.ts -- <command> [args...]\n');
     return 2;
   }
+  const before = new Set(labsOnMachine());
   const lab = await Lab.up({ name: testLabName('s'), clusters: 1, nodes: 1 });
   try {
     const child = spawn(command[0]!, command.slice(1), {
@@ -33,6 +35,10 @@ async function main(argv: string[]): Promise<number> {
     return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   } finally {
     await lab.down();
+    for (const name of labsOnMachine().filter((n) => !before.has(n))) {
+      process.stderr.write(`with-lab: removing lab ${name}, left behind by the command\n`);
+      await Lab.down(name);
+    }
   }
 }
 

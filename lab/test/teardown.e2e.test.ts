@@ -1,10 +1,12 @@
 /**
- * Teardown holds when things go wrong: a test body that throws, a `lab up` killed half-way,
- * and bad requests that must be refused before anything is built.
+ * Teardown holds when things go wrong: a test body that throws, a `lab up` killed half-way, a
+ * test run that leaves a lab behind, and bad requests that must be refused before anything is
+ * built.
  */
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, withLab } from '../lab.ts';
 import { LabPaths } from '../paths.ts';
@@ -25,6 +27,28 @@ test('a test body that throws still leaves nothing behind', async (t) => {
     { message: 'the test failed half-way' },
   );
   t.true(sawLab);
+  t.deepEqual(leftovers(name), NOTHING);
+});
+
+test('with-lab removes a lab its command made and left, and passes the exit code on', (t) => {
+  const name = testLabName('w');
+  const dir = mkdtempSync(join(tmpdir(), 'sn-withlab-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // As a test worker stopped by a signal: its lab is up, its after.always never runs.
+  const script = join(dir, 'leave.mts');
+  writeFileSync(
+    script,
+    `import { Lab } from ${JSON.stringify(join(import.meta.dirname, '..', 'lab.ts'))};\n` +
+      `await Lab.up({ name: ${JSON.stringify(name)}, clusters: 1, nodes: 1 });\nprocess.exit(3);\n`,
+  );
+  const withLab = join(import.meta.dirname, '..', 'with-lab.ts');
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', withLab, '--', process.execPath, '--import', 'tsx', script],
+    { encoding: 'utf8', timeout: 240_000 },
+  );
+  t.is(r.status, 3, r.stderr);
+  t.true(r.stderr.includes(`removing lab ${name}`), r.stderr);
   t.deepEqual(leftovers(name), NOTHING);
 });
 
