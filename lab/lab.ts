@@ -56,6 +56,8 @@ export class Lab {
     }
     mkdirSync(paths.dir, { recursive: true });
     writeFileSync(paths.planFile, JSON.stringify(plan, null, 2));
+    const run = process.env.SLICENET_TEST_RUN;
+    if (run) writeFileSync(paths.testRunFile, run);
     const lab = new Lab(plan, {}, log);
     try {
       const started = Date.now();
@@ -318,6 +320,18 @@ function isNodeReady(n: NodeJson): boolean {
     Boolean(n.spec?.podCIDR) &&
     (n.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
   );
+}
+
+/** Labs on this machine made by processes of test run `run` (see with-lab.ts). */
+export function labsOfTestRun(run: string): string[] {
+  const of = (name: string): string | undefined => {
+    try {
+      return readFileSync(new LabPaths(name).testRunFile, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  return labsOnMachine().filter((n) => of(n) === run);
 }
 
 /** Names of the labs that have state on this machine. */

@@ -19,6 +19,10 @@ export class LabPaths {
   get planFile(): string {
     return join(this.dir, 'plan.json');
   }
+  /** The test run (SLICENET_TEST_RUN, set by with-lab.ts) whose process made the lab, if any. */
+  get testRunFile(): string {
+    return join(this.dir, 'test-run');
+  }
   /** The merged kubeconfig, one context per cluster, for use from the root namespace. */
   get kubeconfig(): string {
     return join(this.dir, 'kubeconfig');

@@ -7,10 +7,13 @@
  * The command sees SLICENET_TEST_KUBECONFIG (the cluster's admin kubeconfig) and
  * SLICENET_TEST_LAB (the lab's name). The lab is torn down whatever the command does, and its
  * exit code is passed on. So is every lab the command made and left behind: a test file's own
- * lab goes in its `after.always` hook, which a worker stopped by a signal never runs.
+ * lab goes in its `after.always` hook, which a worker stopped by a signal never runs. The
+ * command's labs are told apart by SLICENET_TEST_RUN, which Lab.up records in each lab it makes,
+ * so that labs of other runs on the same machine are left alone.
  */
 import { spawn } from 'node:child_process';
-import { Lab, labsOnMachine } from './lab.ts';
+import { randomUUID } from 'node:crypto';
+import { Lab, labsOfTestRun } from './lab.ts';
 import { testLabName } from './test/leftovers.ts';
 
 async function main(argv: string[]): Promise<number> {
@@ -19,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('usage: with-lab.ts -- <command> [args...]\n');
     return 2;
   }
-  const before = new Set(labsOnMachine());
+  const run = randomUUID();
   const lab = await Lab.up({ name: testLabName('s'), clusters: 1, nodes: 1 });
   try {
     const child = spawn(command[0]!, command.slice(1), {
@@ -28,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
         ...process.env,
         SLICENET_TEST_KUBECONFIG: lab.kubeconfig('c1'),
         SLICENET_TEST_LAB: lab.plan.name,
+        SLICENET_TEST_RUN: run,
       },
     });
     const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
@@ -35,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
     return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   } finally {
     await lab.down();
-    for (const name of labsOnMachine().filter((n) => !before.has(n))) {
+    for (const name of labsOfTestRun(run)) {
       process.stderr.write(`with-lab: removing lab ${name}, left behind by the command\n`);
       await Lab.down(name);
     }

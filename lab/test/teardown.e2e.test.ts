@@ -30,8 +30,11 @@ test('a test body that throws still leaves nothing behind', async (t) => {
   t.deepEqual(leftovers(name), NOTHING);
 });
 
-test('with-lab removes a lab its command made and left, and passes the exit code on', (t) => {
+test('with-lab removes the labs its command made and left, not others, and passes the exit code on', async (t) => {
   const name = testLabName('w');
+  // A lab of another run on the same machine: with-lab must leave it alone.
+  const bystander = await Lab.up({ name: testLabName('b'), clusters: 1, nodes: 1 });
+  t.teardown(() => bystander.down());
   const dir = mkdtempSync(join(tmpdir(), 'sn-withlab-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   // As a test worker stopped by a signal: its lab is up, its after.always never runs.
@@ -50,6 +53,7 @@ test('with-lab removes a lab its command made and left, and passes the exit code
   t.is(r.status, 3, r.stderr);
   t.true(r.stderr.includes(`removing lab ${name}`), r.stderr);
   t.deepEqual(leftovers(name), NOTHING);
+  t.true(existsSync(bystander.paths.planFile), "the other run's lab is still there");
 });
 
 test('lab down cleans up after a `lab up` that was SIGKILLed half-way', async (t) => {
