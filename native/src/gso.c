@@ -37,7 +37,6 @@
 
 enum { C_ITEM, C_BYTE, C_NEXT, C_MALFORMED, C_OVERSIZE, C_UNSUPPORTED, C_SEGMENTED, C_CSUM };
 
-
 /* Where the IPv4 header starts: after Ethernet and at most one 802.1Q/802.1ad tag; 0 if not IPv4. */
 static uint32_t ipv4_offset(const uint8_t *f, uint32_t len) {
   uint16_t type = get16(f + 12);

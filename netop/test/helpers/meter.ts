@@ -130,10 +130,10 @@ export async function sendAndMeasure(
  * previous test ("the server is busy running a test"), a race a loaded machine hits between
  * back-to-back runs; and a server started for this run may not be listening yet.
  */
-const SERVER_BUSY = /server is busy|Connection refused/;
-const BUSY_RETRIES = 20;
+const RETRYABLE = /server is busy|Connection refused/;
+const RETRIES = 20;
 
-/** One sender: restarted while the server is busy; any other failure is kept with its output. */
+/** One sender: restarted while the server refuses it (see RETRYABLE); any other failure is kept with its output. */
 class SenderRun {
   private child: ChildProcess | undefined;
   private stopping = false;
@@ -161,7 +161,7 @@ class SenderRun {
       child.stderr?.on('data', keep);
       const code = await new Promise<number | null>((r) => child.once('exit', r));
       if (code === 0 || this.stopping) return;
-      if (SERVER_BUSY.test(this.output) && attempt < BUSY_RETRIES) {
+      if (RETRYABLE.test(this.output) && attempt < RETRIES) {
         await sleep(250);
         continue;
       }

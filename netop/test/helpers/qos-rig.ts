@@ -3,7 +3,6 @@
  * where iperf3 servers listen and the meter counts what arrives. iperf3 UDP senders stand for
  * slice gateways by binding their source port (--cport). Used by qos.e2e and bench:policy.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { SliceQos } from '../../qos/model.ts';
 import { installMeter, iperfUdp, sendAndMeasure } from './meter.ts';
 import { makeNetns, runId, spawnIn, stop, vethInto, type Netns, type Teardown } from './netns.ts';
@@ -48,15 +47,14 @@ export async function qosRig(t: Teardown, prefix: string): Promise<QosRig> {
 /**
  * One iperf3 server per port for one run (`-1`: it serves one test and exits), stopped and
  * gone before the next run starts. A server kept across runs sometimes never saw a run's
- * traffic in CI (a rate of 0 with the client's exit 0): every run sends from the same source
+ * traffic in CI (a rate of 0 and no sender error): every run sends from the same source
  * port to the same server port, so a data socket the server had not yet closed could take the
  * new test's first datagram. A fresh process per run holds nothing from the last one.
  */
 async function withServers<T>(t: Teardown, rig: QosRig, ports: number[], run: () => Promise<T>): Promise<T> {
   const servers = ports.map((p) => spawnIn(t, rig.wan, ['iperf3', '-s', '-1', '-p', String(p)]));
   try {
-    await sleep(200); // listening; a client that comes too early is refused and restarted
-    return await run();
+    return await run(); // a sender that comes before its server listens is refused and restarted
   } finally {
     await Promise.all(servers.map(stop));
   }
