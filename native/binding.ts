@@ -118,6 +118,9 @@ export interface NativeBinding {
     counters: BigUint64Array,
     status: Uint8Array,
   ): number;
+  netlinkOpen(nsPath: string): number;
+  netlinkCall(fd: number, request: Uint8Array): Buffer[];
+  netnsWriteFile(nsPath: string, path: string, text: string): void;
 }
 
 /** Where the build puts the addon; `npm run build:native` (native/build.sh) makes it. */

@@ -2,7 +2,7 @@
  * The slice gateway's native addon (SPEC §6): the TAP device, batched frame and datagram I/O
  * (uv_poll + read/recvmmsg, writev/sendmmsg, UDP GSO/GRO), and batched AEAD on the OpenSSL
  * inside the Node binary. Everything else — handshake, keys, replay window, forwarding — is
- * TypeScript. Each export's doc comment states its contract; README.md gives the overview.
+ * TypeScript. The node agent's rtnetlink socket is in netlink.ts, imported from there. Each export's doc comment states its contract; README.md gives the overview.
  *
  *   TAP ─uv_poll→ TapReader (read ×N) → Batch ─sealBatch→ Datagrams ─UdpSocket.send (sendmmsg, GSO)→ WAN
  *   WAN ─uv_poll→ UdpReader (recvmmsg, GRO) → Datagrams ─openBatch→ Opened ─Tap.writeFrames (writev ×N)→ TAP

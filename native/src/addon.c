@@ -1,5 +1,5 @@
 /*
- * Module entry: registers the TAP, UDP, reader and AEAD parts, and checks that OpenSSL comes
+ * Module entry: registers the TAP, UDP, reader, AEAD and netlink parts, and checks that OpenSSL comes
  * from the Node binary itself.
  *
  * The addon links no libcrypto: its EVP_* references stay undefined in the .node file and the
@@ -18,6 +18,7 @@
 #include "common.h"
 #include "gso.h"
 #include "gro.h"
+#include "netlink.h"
 #include "reader.h"
 #include "tap.h"
 #include "udp.h"
@@ -43,7 +44,8 @@ NAPI_MODULE_INIT() {
     return NULL;
   }
   if (!sn_tap_init(env, exports) || !sn_udp_init(env, exports) || !sn_reader_init(env, exports) ||
-      !sn_aead_init(env, exports) || !sn_gso_init(env, exports) || !sn_gro_init(env, exports) || !set_string(env, exports, "opensslVersion", OpenSSL_version(OPENSSL_VERSION)) ||
+      !sn_aead_init(env, exports) || !sn_gso_init(env, exports) || !sn_gro_init(env, exports) ||
+      !sn_netlink_init(env, exports) || !set_string(env, exports, "opensslVersion", OpenSSL_version(OPENSSL_VERSION)) ||
       !set_string(env, exports, "opensslFrom", ssl.dli_fname ? ssl.dli_fname : "")) {
     sn_throw_last(env);
     return NULL;

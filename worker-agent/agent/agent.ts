@@ -30,6 +30,7 @@ import type { AgentConfig } from '../config.ts';
 import { rebuildAntispoof, spoofedPackets } from '../dataplane/antispoof.ts';
 import { NodeIpam } from '../ipam/ipam.ts';
 import { AddressStore } from '../ipam/store.ts';
+import { loadNative } from '../../native/binding.ts';
 import { AttachmentStore } from './attachments.ts';
 import { Backend } from './backend.ts';
 import { ApiBlockLeases } from './leases.ts';
@@ -41,6 +42,8 @@ const SWEEP_MS = 30_000;
 export const FIELD_MANAGER = 'slicenet-agent';
 
 export async function runAgent(cfg: AgentConfig, log: Logger, signal: AbortSignal): Promise<void> {
+  // Pod NICs are made over the addon's netlink socket: an unbuilt addon fails the start, not an ADD.
+  loadNative();
   const kc = cfg.kubeconfig ? loadKubeConfig(cfg.kubeconfig) : defaultKubeConfig();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

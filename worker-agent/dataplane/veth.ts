@@ -3,20 +3,29 @@
  * pod's namespace as `slice0`, with the pod's address (the slice subnet's prefix, so the whole
  * slice is on-link), its MAC and the slice MTU, IPv6 off.
  *
- *   ip -batch (node ns)             link add <host> address <host mac> mtu M type veth
- *                                     peer name slice0 address <pod mac> mtu M netns <pod ns>
- *                                   link set <host> master snbr<vni> up
- *   nsenter <pod ns> sh             disable_ipv6 on slice0 (a write to /proc/sys), then
- *                                   exec ip -batch: address, link up
+ *   node ns, rtnetlink      RTM_NEWLINK veth <host> (MAC, MTU, master snbr<vni>, up)
+ *                             peer slice0 (MAC, MTU) made in the pod's ns (IFLA_NET_NS_FD)
+ *   pod ns, helper thread   disable_ipv6 on slice0 (a write to the pod's /proc/sys/net)
+ *   pod ns, rtnetlink       RTM_NEWADDR <ip>/<prefix>; RTM_NEWLINK slice0 up
  *
- * Two processes per attach, started from the agent. On a busy node the agent's CPU per pod
- * is mostly process starts (each a fork of the agent's large Node process), so every step
- * that can share a process does: the pair is made in one netlink request with the pod end
- * already in the pod's namespace (no temporary name in the node's, no rename), and both MACs
- * are chosen here (derived from the pod's address) rather than read back.
+ * No process is started: the kernel calls go through the addon's netlink socket
+ * (native/netlink.ts), each answered within its send. Before, ADD ran `ip -batch` and a shell
+ * with `ip -batch` in the pod's namespace: two forks of the agent's large Node process and
+ * three programs per pod, most of the agent's CPU per ADD in a burst. Both MACs are chosen
+ * here (derived from the pod's address), never read back.
  */
-import { CommandError, run, runRaw } from '../../lib/exec.ts';
-import { ipBatch, ipJson, isGone, type IpAddr, type IpLink } from '../../lib/net/ip.ts';
+import { closeSync, openSync } from 'node:fs';
+import { ipJson, type IpAddr, type IpLink } from '../../lib/net/ip.ts';
+import {
+  checkIfname,
+  delLink,
+  getLink,
+  linkIndexOf,
+  newAddr4,
+  newVethPair,
+  setLinkUp,
+} from '../../lib/net/rtnetlink.ts';
+import { Netlink, writeFileInNetns } from '../../native/netlink.ts';
 import { bridgeName, hostMacForAddress, tempPeerName } from './names.ts';
 
 export interface PodNic {
@@ -30,52 +39,83 @@ export interface PodNic {
   mtu: number;
 }
 
-/**
- * In the pod's namespace: IPv6 off on the new NIC, then its address and link-up. Slices are
- * IPv4: no IPv6 link-local address means no neighbour discovery for the anti-spoof guard to
- * drop. /proc/sys/net is the namespace of the process that opens it, so the shell's write
- * lands in the pod's. The interface name is passed as $0, never interpolated.
- */
-const POD_SIDE = 'echo 1 > "/proc/sys/net/ipv6/conf/$0/disable_ipv6" && exec ip -batch -';
+/** The agent's socket in its own (the node's) namespace, opened on first use and kept. */
+let nodeSocket: Netlink | undefined;
+const node = (): Netlink => (nodeSocket ??= Netlink.open());
 
-export async function attachPodNic(n: PodNic): Promise<{ hostMac: string }> {
-  const hostMac = hostMacForAddress(n.address.split('/')[0]!);
-  const make = [
-    `link add ${n.hostIfname} address ${hostMac} mtu ${n.mtu} type veth` +
-      ` peer name ${n.ifname} address ${n.mac} mtu ${n.mtu} netns ${n.netnsPath}`,
-    `link set ${n.hostIfname} master ${bridgeName(n.vni)} up`,
-  ];
+const errnoCode = (err: unknown): unknown => (err as NodeJS.ErrnoException | undefined)?.code;
+
+export function attachPodNic(n: PodNic): Promise<{ hostMac: string }> {
+  // Synchronous kernel calls, microseconds each; a Promise keeps the callers' shape.
+  return new Promise((resolve) => resolve(attachNow(n)));
+}
+
+function attachNow(n: PodNic): { hostMac: string } {
+  checkIfname('ifname', n.ifname);
+  const [ip, prefix] = n.address.split('/');
+  const hostMac = hostMacForAddress(ip!);
+  const nl = node();
+  const master = linkIndexOf(nl.call(getLink(bridgeName(n.vni)))[0]!);
+  const ns = openSync(n.netnsPath, 'r');
   try {
-    await ipBatch(make).catch(async (err: unknown) => {
-      // A crash between the two lines leaves the pair: start from nothing. Only then: a
-      // check before every attach would cost a process each time.
-      if (!(err instanceof CommandError) || !/File exists/.test(err.stderr)) throw err;
-      await detachPodNic(n.hostIfname);
-      await ipBatch(make);
+    const pair = newVethPair({
+      name: n.hostIfname,
+      mac: hostMac,
+      mtu: n.mtu,
+      master,
+      up: true,
+      peer: { name: n.ifname, mac: n.mac, mtu: n.mtu, netnsFd: ns },
     });
-    await run(['sh', '-c', POD_SIDE, n.ifname], {
-      netnsPath: n.netnsPath,
-      input: [`addr add ${n.address} dev ${n.ifname}`, `link set ${n.ifname} up`].join('\n') + '\n',
-    });
+    try {
+      nl.call(pair);
+    } catch (err) {
+      // Left by an ADD a crash cut short: start from nothing. Only then: a check before every
+      // attach would cost a call each time.
+      if (errnoCode(err) !== 'EEXIST') throw err;
+      detachNow(n.hostIfname);
+      nl.call(pair);
+    }
+    // Slices are IPv4: no IPv6 link-local address means no neighbour discovery for the
+    // anti-spoof guard to drop. Off before the link is up, so none is ever made.
+    writeFileInNetns(n.netnsPath, `/proc/sys/net/ipv6/conf/${n.ifname}/disable_ipv6`, '1');
+    const pod = Netlink.open(n.netnsPath);
+    try {
+      const index = linkIndexOf(pod.call(getLink(n.ifname))[0]!);
+      pod.call(newAddr4(index, ip!, Number(prefix)));
+      pod.call(setLinkUp(index));
+    } finally {
+      pod.close();
+    }
   } catch (err) {
-    await detachPodNic(n.hostIfname).catch(() => undefined);
+    try {
+      detachNow(n.hostIfname);
+    } catch {
+      // The attach's own error is the one to report.
+    }
     throw err;
+  } finally {
+    closeSync(ns);
   }
   return { hostMac };
 }
 
 /**
- * Removes the pair (deleting one end deletes both); gone already is success. One process:
- * `-force` goes on past a line that fails. The temporary name is that of pairs an older agent
- * made in the node's namespace first and may have left there in a crash.
+ * Removes the pair (deleting one end deletes both); gone already is success. The temporary
+ * name is that of pairs an older agent made in the node's namespace first and may have left
+ * there in a crash.
  */
-export async function detachPodNic(hostIfname: string): Promise<void> {
-  const lines = [`link del dev ${hostIfname}`, `link del dev ${tempPeerName(hostIfname)}`];
-  const r = await runRaw(['ip', '-force', '-batch', '-'], { input: lines.join('\n') + '\n' });
-  if (r.exitCode === 0) return;
-  const failures = r.stderr.split('\n').filter((l) => l.trim() && !/^Command failed/.test(l));
-  if (failures.some((l) => !isGone(l)))
-    throw new CommandError(['ip', '-force', '-batch', '-'], r.exitCode, r.stderr);
+export function detachPodNic(hostIfname: string): Promise<void> {
+  return new Promise((resolve) => resolve(detachNow(hostIfname)));
+}
+
+function detachNow(hostIfname: string): void {
+  for (const name of [hostIfname, tempPeerName(hostIfname)]) {
+    try {
+      node().call(delLink(name));
+    } catch (err) {
+      if (errnoCode(err) !== 'ENODEV') throw err;
+    }
+  }
 }
 
 /** What differs from what attach made; empty when all is in place. */

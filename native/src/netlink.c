@@ -1,0 +1,242 @@
+/*
+ * rtnetlink for the node agent: the kernel calls behind `ip link add … netns`, `ip addr add`
+ * and `ip link del`, without starting a process. The messages themselves are built and parsed
+ * in TypeScript (lib/net/rtnetlink.ts); this file only does what Node cannot: open a netlink
+ * socket, in another network namespace if asked, and run one request to its answer.
+ *
+ *   netlinkOpen(nsPath)   a helper thread: open(nsPath) → setns(CLONE_NEWNET) → socket → exit;
+ *                         the socket stays in that namespace, the calling thread never moves
+ *   netlinkCall(fd, req)  send → recv until the ack, an error or NLMSG_DONE → the data messages
+ *   netnsWriteFile(nsPath, path, text)
+ *                         a helper thread in that namespace opens and writes `path` (a
+ *                         /proc/sys/net file is the namespace of the thread that opens it)
+ *
+ * Blocking: rtnetlink answers within the send, so a call returns in microseconds; SO_RCVTIMEO
+ * bounds it at 5 s all the same. Errors: an errno Error (`code` = its name) whose message adds
+ * the kernel's extended ack text when it gives one (e.g. "Invalid MAC address").
+ */
+#include "netlink.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/netlink.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define NL_PATH_MAX 4096
+#define NL_RECV_BYTES 65536
+
+typedef struct {
+  const char *ns_path; /* "" = the calling thread's namespace */
+  const char *file;    /* NULL: open a socket; else write `text` to this file */
+  const char *text;
+  int fd;  /* out: the socket */
+  int err; /* out: errno of the step that failed */
+  const char *step;
+} ns_job;
+
+static int open_socket(void) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return -1;
+  int one = 1;
+  struct timeval tv = {.tv_sec = 5};
+  struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+  if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one) < 0 ||
+      setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) < 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
+      bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+/* Runs in its own thread: setns moves only this thread, which then ends. */
+static void *ns_run(void *arg) {
+  ns_job *j = arg;
+  if (j->ns_path[0]) {
+    int ns = open(j->ns_path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0) {
+      j->err = errno, j->step = "open the namespace";
+      return NULL;
+    }
+    int r = setns(ns, CLONE_NEWNET);
+    int e = errno;
+    close(ns);
+    if (r < 0) {
+      j->err = e, j->step = "setns";
+      return NULL;
+    }
+  }
+  if (!j->file) {
+    j->fd = open_socket();
+    if (j->fd < 0) j->err = errno, j->step = "netlink socket";
+    return NULL;
+  }
+  int fd = open(j->file, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    j->err = errno, j->step = "open";
+    return NULL;
+  }
+  size_t n = strlen(j->text);
+  if (write(fd, j->text, n) != (ssize_t)n) {
+    j->err = errno ? errno : EIO;
+    j->step = "write";
+  }
+  close(fd);
+  return NULL;
+}
+
+static bool run_in_ns(napi_env env, ns_job *j) {
+  pthread_t t;
+  int e = pthread_create(&t, NULL, ns_run, j);
+  if (e) {
+    sn_throw_errno(env, "pthread_create", e);
+    return false;
+  }
+  pthread_join(t, NULL);
+  if (!j->err) return true;
+  char what[NL_PATH_MAX + 64];
+  snprintf(what, sizeof what, "%s (%s%s%s)", j->step, j->ns_path[0] ? j->ns_path : "this namespace",
+           j->file ? ", " : "", j->file ? j->file : "");
+  sn_throw_errno(env, what, j->err);
+  return false;
+}
+
+/* netlinkOpen(nsPath) -> fd */
+static napi_value nl_open(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char path[NL_PATH_MAX];
+  SN_TRY(sn_args(env, info, 1, argv, NULL));
+  SN_TRY(sn_string(env, argv[0], "nsPath", path, sizeof path));
+  ns_job j = {.ns_path = path, .fd = -1};
+  SN_TRY(run_in_ns(env, &j));
+  napi_value out;
+  if (napi_create_int32(env, j.fd, &out) != napi_ok) {
+    close(j.fd);
+    sn_throw_last(env);
+    return NULL;
+  }
+  return out;
+}
+
+/* netnsWriteFile(nsPath, path, text) */
+static napi_value nl_write_file(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  char ns[NL_PATH_MAX], file[NL_PATH_MAX], text[256];
+  SN_TRY(sn_args(env, info, 3, argv, NULL));
+  SN_TRY(sn_string(env, argv[0], "nsPath", ns, sizeof ns));
+  SN_TRY(sn_string(env, argv[1], "path", file, sizeof file));
+  SN_TRY(sn_string(env, argv[2], "text", text, sizeof text));
+  if (!file[0]) return sn_throw_range(env, "path must not be empty");
+  ns_job j = {.ns_path = ns, .file = file, .text = text};
+  SN_TRY(run_in_ns(env, &j));
+  return NULL;
+}
+
+/* The kernel's extended ack text after an nlmsgerr, if any (NETLINK_CAP_ACK: no payload copy). */
+static const char *extack_msg(struct nlmsghdr *h) {
+  if (!(h->nlmsg_flags & NLM_F_ACK_TLVS)) return NULL;
+  size_t at = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nlmsgerr));
+  while (at + sizeof(struct nlattr) <= h->nlmsg_len) {
+    struct nlattr *a = (struct nlattr *)((uint8_t *)h + at);
+    if (a->nla_len < sizeof *a || at + a->nla_len > h->nlmsg_len) break;
+    if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG && a->nla_len > sizeof *a) {
+      char *s = (char *)a + NLA_HDRLEN;
+      s[a->nla_len - NLA_HDRLEN - 1] = '\0';
+      return s;
+    }
+    at += NLA_ALIGN(a->nla_len);
+  }
+  return NULL;
+}
+
+static napi_value throw_nl(napi_env env, int err, const char *ext) {
+  char what[320];
+  snprintf(what, sizeof what, "netlink%s%s", ext ? ": " : "", ext ? ext : "");
+  return sn_throw_errno(env, what, err);
+}
+
+/* netlinkCall(fd, request) -> Buffer[]: the data messages of the answer, each whole. */
+static napi_value nl_call(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int fd;
+  sn_view req;
+  SN_TRY(sn_args(env, info, 2, argv, NULL));
+  SN_TRY(sn_fd(env, argv[0], &fd));
+  SN_TRY(sn_bytes(env, argv[1], "request", &req));
+  struct nlmsghdr *rh = (struct nlmsghdr *)req.data;
+  if (req.bytes < NLMSG_HDRLEN || rh->nlmsg_len != req.bytes)
+    return sn_throw_range(env, "request: %zu bytes, its header says %u", req.bytes,
+                          req.bytes >= NLMSG_HDRLEN ? rh->nlmsg_len : 0);
+  uint32_t seq = rh->nlmsg_seq;
+  bool dump = (rh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+  if (!dump && !(rh->nlmsg_flags & NLM_F_ACK)) return sn_throw_range(env, "request: set NLM_F_ACK or NLM_F_DUMP");
+  ssize_t sent;
+  do sent = send(fd, req.data, req.bytes, 0);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) return sn_throw_errno(env, "netlink send", errno);
+
+  napi_value out;
+  SN_CALL(env, napi_create_array(env, &out));
+  uint32_t count = 0;
+  uint8_t *buf = malloc(NL_RECV_BYTES);
+  if (!buf) return sn_throw_errno(env, "netlink", ENOMEM);
+  for (;;) {
+    ssize_t got = recv(fd, buf, NL_RECV_BYTES, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      int e = errno;
+      free(buf);
+      return sn_throw_errno(env, e == EAGAIN ? "netlink: no answer within 5 s" : "netlink recv", e);
+    }
+    int len = (int)got;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_seq != seq) continue; /* an answer to an earlier, abandoned call */
+      if (h->nlmsg_type == NLMSG_DONE) goto done;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        struct nlmsgerr *e = NLMSG_DATA(h);
+        if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e)) {
+          free(buf);
+          return throw_nl(env, EPROTO, "a truncated error message");
+        }
+        if (e->error == 0) goto done;
+        int err = -e->error;
+        const char *ext = extack_msg(h);
+        napi_value r = throw_nl(env, err, ext);
+        free(buf);
+        return r;
+      }
+      napi_value b;
+      void *copy;
+      if (napi_create_buffer_copy(env, h->nlmsg_len, h, &copy, &b) != napi_ok ||
+          napi_set_element(env, out, count++, b) != napi_ok) {
+        free(buf);
+        sn_throw_last(env);
+        return NULL;
+      }
+    }
+  }
+done:
+  free(buf);
+  return out;
+}
+
+bool sn_netlink_init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"netlinkOpen", NULL, nl_open, NULL, NULL, NULL, napi_default, NULL},
+      {"netlinkCall", NULL, nl_call, NULL, NULL, NULL, napi_default, NULL},
+      {"netnsWriteFile", NULL, nl_write_file, NULL, NULL, NULL, napi_default, NULL},
+  };
+  return napi_define_properties(env, exports, sizeof props / sizeof props[0], props) == napi_ok;
+}

@@ -1,0 +1,7 @@
+#ifndef SLICENET_NETLINK_H
+#define SLICENET_NETLINK_H
+#include <stdbool.h>
+#define NAPI_VERSION 8
+#include <node_api.h>
+bool sn_netlink_init(napi_env env, napi_value exports);
+#endif

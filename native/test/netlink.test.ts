@@ -1,0 +1,166 @@
+// The addon's rtnetlink socket against the kernel: a "node" namespace with a bridge and a
+// "pod" namespace, both made here and deleted after; every call goes through sockets opened
+// in them, so nothing is made in the test's own namespace. Needs root.
+import { closeSync, openSync, readlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import test, { type ExecutionContext } from 'ava';
+import { run, runRaw } from '../../lib/exec.ts';
+import { delLink, getLink, linkIndexOf, newAddr4, newVethPair, setLinkUp } from '../../lib/net/rtnetlink.ts';
+import { Netlink, writeFileInNetns } from '../netlink.ts';
+import { canNetns, thrown } from './helpers/netns.ts';
+
+const root = canNetns ? test.serial : test.skip;
+const id = randomBytes(3).toString('hex');
+const NODE = `sn-nl-node-${id}`;
+const POD = `sn-nl-pod-${id}`;
+const path = (ns: string): string => `/run/netns/${ns}`;
+const HOST = `snvt${id}`;
+
+interface Link {
+  ifname: string;
+  address: string;
+  mtu: number;
+  master?: string;
+  operstate: string;
+  flags: string[];
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+}
+async function link(ns: string, name: string): Promise<Link | undefined> {
+  const r = await runRaw(['ip', '-j', '-n', ns, 'addr', 'show', 'dev', name]);
+  return r.exitCode === 0 ? (JSON.parse(r.stdout) as Link[])[0] : undefined;
+}
+
+test.before(async () => {
+  if (!canNetns) return;
+  await run(['ip', 'netns', 'add', NODE]);
+  await run(['ip', 'netns', 'add', POD]);
+  await run(['ip', '-n', NODE, 'link', 'add', 'br0', 'type', 'bridge']);
+});
+test.after.always(async () => {
+  await runRaw(['ip', 'netns', 'del', NODE]);
+  await runRaw(['ip', 'netns', 'del', POD]);
+});
+
+/** Asserts that `fn` throws with these fields (`message` matched as a pattern). */
+function refused(
+  t: ExecutionContext,
+  fn: () => unknown,
+  want: { name?: string; code?: string; message: RegExp },
+): void {
+  const got = thrown(fn);
+  if (!got) return void t.fail('nothing was thrown');
+  if (want.name) t.is(got.name, want.name);
+  if (want.code) t.is(got.code, want.code);
+  t.regex(got.message, want.message);
+}
+
+/** Deletes the pair if a failed test left it. */
+function cleanUp(node: Netlink): void {
+  try {
+    node.call(delLink(HOST));
+  } catch {
+    // gone already
+  }
+}
+
+function attach(node: Netlink, ifname = 'slice0'): void {
+  const fd = openSync(path(POD), 'r');
+  try {
+    node.call(
+      newVethPair({
+        name: HOST,
+        mac: '0a:59:0a:5b:00:07',
+        mtu: 1420,
+        master: linkIndexOf(node.call(getLink('br0'))[0]!),
+        up: true,
+        peer: { name: ifname, mac: '0a:58:0a:5b:00:07', mtu: 1420, netnsFd: fd },
+      }),
+    );
+  } finally {
+    closeSync(fd);
+  }
+}
+
+root(
+  'a veth pair made across namespaces, addressed and up, then deleted; the calling thread never moves',
+  async (t) => {
+    const before = readlinkSync('/proc/thread-self/ns/net');
+    const node = Netlink.open(path(NODE));
+    try {
+      attach(node);
+      writeFileInNetns(path(POD), '/proc/sys/net/ipv6/conf/slice0/disable_ipv6', '1');
+      const pod = Netlink.open(path(POD));
+      const index = linkIndexOf(pod.call(getLink('slice0'))[0]!);
+      pod.call(newAddr4(index, '10.91.0.7', 16));
+      pod.call(setLinkUp(index));
+      pod.close();
+      t.is(readlinkSync('/proc/thread-self/ns/net'), before, 'setns happened in helper threads only');
+
+      const host = await link(NODE, HOST);
+      t.like(host, { address: '0a:59:0a:5b:00:07', mtu: 1420, master: 'br0' });
+      t.true(host!.flags.includes('UP'));
+      const slice0 = await link(POD, 'slice0');
+      t.like(slice0, { address: '0a:58:0a:5b:00:07', mtu: 1420 });
+      t.true(slice0!.flags.includes('UP'));
+      t.deepEqual(
+        slice0!.addr_info!.map((a) => `${a.family} ${a.local}/${a.prefixlen}`),
+        ['inet 10.91.0.7/16'],
+        'IPv4 only: no IPv6 link-local address, since disable_ipv6 was set before up',
+      );
+      const sysctl = await runRaw(['cat', '/proc/sys/net/ipv6/conf/slice0/disable_ipv6'], { netns: POD });
+      t.is(sysctl.stdout.trim(), '1');
+      t.is(await link(NODE, 'slice0'), undefined, 'the peer was made in the pod namespace, not the node one');
+
+      node.call(delLink(HOST));
+      t.is(await link(NODE, HOST), undefined);
+      t.is(await link(POD, 'slice0'), undefined, 'deleting one end deletes both');
+    } finally {
+      cleanUp(node);
+      node.close();
+    }
+  },
+);
+
+root(
+  'kernel refusals arrive as errno Errors: a pair that exists, a link that does not, a missing namespace or file',
+  (t) => {
+    const node = Netlink.open(path(NODE));
+    try {
+      attach(node);
+      refused(t, () => attach(node), { code: 'EEXIST', message: /^netlink: .*File exists/ });
+      node.call(delLink(HOST));
+      refused(t, () => node.call(delLink(HOST)), { code: 'ENODEV', message: /No such device/ });
+      refused(t, () => node.call(getLink('nosuch0')), { code: 'ENODEV', message: /No such device/ });
+    } finally {
+      cleanUp(node);
+      node.close();
+    }
+    refused(t, () => Netlink.open('/run/netns/sn-nl-missing'), {
+      code: 'ENOENT',
+      message: /^open the namespace \(\/run\/netns\/sn-nl-missing\)/,
+    });
+    refused(t, () => writeFileInNetns(path(POD), '/proc/sys/net/ipv6/conf/nosuch0/disable_ipv6', '1'), {
+      code: 'ENOENT',
+      message: /^open \(\/run\/netns\/sn-nl-pod-\w+, \/proc\/sys\/net\/ipv6\/conf\/nosuch0\/disable_ipv6\)/,
+    });
+  },
+);
+
+root('malformed requests are refused before the send; a closed socket refuses calls', (t) => {
+  const node = Netlink.open(path(NODE));
+  const short = delLink('x').subarray(0, 20);
+  refused(t, () => node.call(Buffer.from(short)), {
+    name: 'RangeError',
+    message: /20 bytes, its header says 40/,
+  });
+  const noAck = delLink('x');
+  noAck.writeUInt16LE(0x1, 6);
+  refused(t, () => node.call(noAck), { name: 'RangeError', message: /set NLM_F_ACK or NLM_F_DUMP/ });
+  refused(t, () => node.call(Buffer.alloc(8)), {
+    name: 'RangeError',
+    message: /8 bytes, shorter than a netlink header/,
+  });
+  node.close();
+  refused(t, () => node.call(delLink('x')), { message: /the socket is closed/ });
+  node.close();
+});
