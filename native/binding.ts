@@ -118,7 +118,7 @@ export interface NativeBinding {
     counters: BigUint64Array,
     status: Uint8Array,
   ): number;
-  netlinkOpen(nsPath: string): number;
+  netlinkOpen(nsPath: string, protocol: number): number;
   netlinkCall(fd: number, request: Uint8Array): Buffer[];
   netnsWriteFile(nsPath: string, path: string, text: string): void;
 }

@@ -29,7 +29,8 @@ const IFF_UP = 0x1;
 /** IFNAMSIZ - 1: the longest interface name the kernel takes. */
 const MAX_IFNAME = 15;
 
-function bad(field: string, why: string): never {
+/** Throws BAD_NETLINK_INPUT naming the field. */
+export function bad(field: string, why: string): never {
   throw new SlicenetError('BAD_NETLINK_INPUT', `${field}: ${why}`);
 }
 
@@ -40,13 +41,13 @@ export function checkIfname(field: string, name: string): void {
     bad(field, `"${name}" is not an interface name (no '/', ':' or white space; not . or ..)`);
 }
 
-function macBytes(field: string, mac: string): Buffer {
+export function macBytes(field: string, mac: string): Buffer {
   if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac))
     bad(field, `"${mac}" is not a MAC address like 0a:58:0a:00:00:01`);
   return Buffer.from(mac.replace(/:/g, ''), 'hex');
 }
 
-function ipv4Bytes(field: string, ip: string): Buffer {
+export function ipv4Bytes(field: string, ip: string): Buffer {
   const parts = ip.split('.');
   if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255))
     bad(field, `"${ip}" is not an IPv4 address`);
@@ -64,10 +65,10 @@ function u32(v: number): Buffer {
   return b;
 }
 
-const cstring = (s: string): Buffer => Buffer.concat([Buffer.from(s), Buffer.alloc(1)]);
+export const cstring = (s: string): Buffer => Buffer.concat([Buffer.from(s), Buffer.alloc(1)]);
 
 /** One attribute, padded: { len u16, type u16, payload }. */
-function attr(type: number, payload: Buffer): Buffer {
+export function attr(type: number, payload: Buffer): Buffer {
   const len = 4 + payload.length;
   const b = Buffer.alloc((len + 3) & ~3);
   b.writeUInt16LE(len, 0);

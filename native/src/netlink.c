@@ -1,17 +1,20 @@
 /*
- * rtnetlink for the node agent: the kernel calls behind `ip link add … netns`, `ip addr add`
- * and `ip link del`, without starting a process. The messages themselves are built and parsed
- * in TypeScript (lib/net/rtnetlink.ts); this file only does what Node cannot: open a netlink
- * socket, in another network namespace if asked, and run one request to its answer.
+ * Netlink for the node agent: the kernel calls behind `ip link add … netns`, `ip addr add`,
+ * `ip link del` and `nft add element`, without starting a process. The messages themselves are
+ * built and parsed in TypeScript (lib/net/rtnetlink.ts, lib/net/nftnetlink.ts); this file only
+ * does what Node cannot: open a netlink socket, in another network namespace if asked, and run
+ * one request (or one nfnetlink batch) to its answer.
  *
- *   netlinkOpen(nsPath)   a helper thread: open(nsPath) → setns(CLONE_NEWNET) → socket → exit;
+ *   netlinkOpen(nsPath, protocol)
+ *                         a helper thread: open(nsPath) → setns(CLONE_NEWNET) → socket → exit;
  *                         the socket stays in that namespace, the calling thread never moves
- *   netlinkCall(fd, req)  send → recv until the ack, an error or NLMSG_DONE → the data messages
+ *   netlinkCall(fd, req)  send → recv until the last message's ack, an error or NLMSG_DONE
+ *                         → the data messages
  *   netnsWriteFile(nsPath, path, text)
  *                         a helper thread in that namespace opens and writes `path` (a
  *                         /proc/sys/net file is the namespace of the thread that opens it)
  *
- * Blocking: rtnetlink answers within the send, so a call returns in microseconds; SO_RCVTIMEO
+ * Blocking: rtnetlink and nfnetlink answer within the send, so a call returns in microseconds; SO_RCVTIMEO
  * bounds it at 5 s all the same. Errors: an errno Error (`code` = its name) whose message adds
  * the kernel's extended ack text when it gives one (e.g. "Invalid MAC address").
  */
@@ -36,6 +39,7 @@
 
 typedef struct {
   const char *ns_path; /* "" = the calling thread's namespace */
+  int protocol;        /* NETLINK_ROUTE or NETLINK_NETFILTER */
   const char *file;    /* NULL: open a socket; else write `text` to this file */
   const char *text;
   int fd;  /* out: the socket */
@@ -43,8 +47,8 @@ typedef struct {
   const char *step;
 } ns_job;
 
-static int open_socket(void) {
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+static int open_socket(int protocol) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
   if (fd < 0) return -1;
   int one = 1;
   struct timeval tv = {.tv_sec = 5};
@@ -79,7 +83,7 @@ static void *ns_run(void *arg) {
     }
   }
   if (!j->file) {
-    j->fd = open_socket();
+    j->fd = open_socket(j->protocol);
     if (j->fd < 0) j->err = errno, j->step = "netlink socket";
     return NULL;
   }
@@ -113,13 +117,17 @@ static bool run_in_ns(napi_env env, ns_job *j) {
   return false;
 }
 
-/* netlinkOpen(nsPath) -> fd */
+/* netlinkOpen(nsPath, protocol) -> fd */
 static napi_value nl_open(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
+  napi_value argv[2];
   char path[NL_PATH_MAX];
-  SN_TRY(sn_args(env, info, 1, argv, NULL));
+  uint32_t protocol;
+  SN_TRY(sn_args(env, info, 2, argv, NULL));
   SN_TRY(sn_string(env, argv[0], "nsPath", path, sizeof path));
-  ns_job j = {.ns_path = path, .fd = -1};
+  SN_TRY(sn_u32(env, argv[1], "protocol", &protocol));
+  if (protocol != NETLINK_ROUTE && protocol != NETLINK_NETFILTER)
+    return sn_throw_range(env, "protocol must be NETLINK_ROUTE (0) or NETLINK_NETFILTER (12), not %u", protocol);
+  ns_job j = {.ns_path = path, .protocol = (int)protocol, .fd = -1};
   SN_TRY(run_in_ns(env, &j));
   napi_value out;
   if (napi_create_int32(env, j.fd, &out) != napi_ok) {
@@ -167,7 +175,12 @@ static napi_value throw_nl(napi_env env, int err, const char *ext) {
   return sn_throw_errno(env, what, err);
 }
 
-/* netlinkCall(fd, request) -> Buffer[]: the data messages of the answer, each whole. */
+/*
+ * netlinkCall(fd, request) -> Buffer[]: the data messages of the answer, each whole. `request`
+ * holds one message or several (an nfnetlink batch) with ascending sequence numbers; the call
+ * ends at the ack or NLMSG_DONE of the last, which must ask for one (NLM_F_ACK, or a dump), and
+ * throws at the first error the kernel reports for any of them.
+ */
 static napi_value nl_call(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int fd;
@@ -175,13 +188,22 @@ static napi_value nl_call(napi_env env, napi_callback_info info) {
   SN_TRY(sn_args(env, info, 2, argv, NULL));
   SN_TRY(sn_fd(env, argv[0], &fd));
   SN_TRY(sn_bytes(env, argv[1], "request", &req));
-  struct nlmsghdr *rh = (struct nlmsghdr *)req.data;
-  if (req.bytes < NLMSG_HDRLEN || rh->nlmsg_len != req.bytes)
-    return sn_throw_range(env, "request: %zu bytes, its header says %u", req.bytes,
-                          req.bytes >= NLMSG_HDRLEN ? rh->nlmsg_len : 0);
-  uint32_t seq = rh->nlmsg_seq;
-  bool dump = (rh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-  if (!dump && !(rh->nlmsg_flags & NLM_F_ACK)) return sn_throw_range(env, "request: set NLM_F_ACK or NLM_F_DUMP");
+  struct nlmsghdr *last = NULL;
+  uint32_t first_seq = 0;
+  for (size_t at = 0; at < req.bytes;) {
+    struct nlmsghdr *h = (struct nlmsghdr *)(req.data + at);
+    if (req.bytes - at < NLMSG_HDRLEN || h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > req.bytes - at)
+      return sn_throw_range(env, "request: the message at byte %zu claims %u bytes of the %zu left", at,
+                            req.bytes - at >= NLMSG_HDRLEN ? h->nlmsg_len : 0, req.bytes - at);
+    if (!last) first_seq = h->nlmsg_seq;
+    last = h;
+    at += NLMSG_ALIGN(h->nlmsg_len);
+  }
+  if (!last) return sn_throw_range(env, "request: empty");
+  uint32_t seq = last->nlmsg_seq;
+  bool dump = (last->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+  if (!dump && !(last->nlmsg_flags & NLM_F_ACK))
+    return sn_throw_range(env, "request: set NLM_F_ACK or NLM_F_DUMP on the last message");
   ssize_t sent;
   do sent = send(fd, req.data, req.bytes, 0);
   while (sent < 0 && errno == EINTR);
@@ -202,15 +224,22 @@ static napi_value nl_call(napi_env env, napi_callback_info info) {
     }
     int len = (int)got;
     for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_seq != seq) continue; /* an answer to an earlier, abandoned call */
-      if (h->nlmsg_type == NLMSG_DONE) goto done;
+      /* Another call's answer (one that threw at an earlier message's error) is skipped. */
+      if (h->nlmsg_seq - first_seq > seq - first_seq) continue;
+      if (h->nlmsg_type == NLMSG_DONE) {
+        if (h->nlmsg_seq == seq) goto done;
+        continue;
+      }
       if (h->nlmsg_type == NLMSG_ERROR) {
         struct nlmsgerr *e = NLMSG_DATA(h);
         if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e)) {
           free(buf);
           return throw_nl(env, EPROTO, "a truncated error message");
         }
-        if (e->error == 0) goto done;
+        if (e->error == 0) {
+          if (h->nlmsg_seq == seq) goto done;
+          continue;
+        }
         int err = -e->error;
         const char *ext = extack_msg(h);
         napi_value r = throw_nl(env, err, ext);

@@ -5,8 +5,9 @@ import { closeSync, openSync, readlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import test, { type ExecutionContext } from 'ava';
 import { run, runRaw } from '../../lib/exec.ts';
+import { key, NFPROTO, setElementBatch, type SetElementChange } from '../../lib/net/nftnetlink.ts';
 import { delLink, getLink, linkIndexOf, newAddr4, newVethPair, setLinkUp } from '../../lib/net/rtnetlink.ts';
-import { Netlink, writeFileInNetns } from '../netlink.ts';
+import { Netlink, NETLINK, writeFileInNetns } from '../netlink.ts';
 import { canNetns, thrown } from './helpers/netns.ts';
 
 const root = canNetns ? test.serial : test.skip;
@@ -151,16 +152,87 @@ root('malformed requests are refused before the send; a closed socket refuses ca
   const short = delLink('x').subarray(0, 20);
   refused(t, () => node.call(Buffer.from(short)), {
     name: 'RangeError',
-    message: /20 bytes, its header says 40/,
+    message: /the message at byte 0 claims 40 bytes of the 20 left/,
   });
   const noAck = delLink('x');
   noAck.writeUInt16LE(0x1, 6);
-  refused(t, () => node.call(noAck), { name: 'RangeError', message: /set NLM_F_ACK or NLM_F_DUMP/ });
+  refused(t, () => node.call(noAck), {
+    name: 'RangeError',
+    message: /set NLM_F_ACK or NLM_F_DUMP on the last message/,
+  });
   refused(t, () => node.call(Buffer.alloc(8)), {
     name: 'RangeError',
-    message: /8 bytes, shorter than a netlink header/,
+    message: /the message at byte 0 claims 0 bytes of the 8 left/,
   });
   node.close();
   refused(t, () => node.call(delLink('x')), { message: /the socket is closed/ });
   node.close();
 });
+
+/** The elements of a set as `nft -j` renders them. */
+async function elements(set: string): Promise<unknown[]> {
+  const r = await runRaw(['nft', '-j', 'list', 'set', 'bridge', 't', set], { netns: NODE });
+  const out = JSON.parse(r.stdout) as { nftables: { set?: { elem?: unknown[] } }[] };
+  return out.nftables.find((o) => o.set)?.set?.elem ?? [];
+}
+
+root(
+  'nftables set elements by nfnetlink batch: as nft sees them, all or nothing, errors as errno',
+  async (t) => {
+    await run(['nft', '-f', '-'], {
+      netns: NODE,
+      input:
+        'table bridge t {\n set ports { type ifname; }\n set allowed { type ifname . ether_addr . ipv4_addr; }\n}\n',
+    });
+    const nf = Netlink.open(path(NODE), NETLINK.NETFILTER);
+    const at = { family: NFPROTO.BRIDGE, table: 't' };
+    const port = (op: 'add' | 'delete', name: string): SetElementChange => ({
+      ...at,
+      op,
+      set: 'ports',
+      key: [key.ifname(name)],
+    });
+    const allowed = (op: 'add' | 'delete'): SetElementChange => ({
+      ...at,
+      op,
+      set: 'allowed',
+      key: [key.ifname('snv1'), key.etherAddr('0a:58:0a:5b:00:07'), key.ipv4Addr('10.91.0.7')],
+    });
+    try {
+      nf.call(setElementBatch([port('add', 'snv1'), allowed('add')]));
+      t.deepEqual(await elements('ports'), ['snv1']);
+      t.deepEqual(await elements('allowed'), [{ concat: ['snv1', '0a:58:0a:5b:00:07', '10.91.0.7'] }]);
+      nf.call(setElementBatch([port('add', 'snv1')]));
+      t.deepEqual(await elements('ports'), ['snv1'], 'adding an element that exists changes nothing');
+
+      refused(t, () => nf.call(setElementBatch([port('add', 'snv2'), port('delete', 'snv3')])), {
+        code: 'ENOENT',
+        message: /^netlink: /,
+      });
+      t.deepEqual(
+        await elements('ports'),
+        ['snv1'],
+        'a failed batch applied nothing, not even its first change',
+      );
+      refused(t, () => nf.call(setElementBatch([{ ...port('add', 'x'), table: 'nosuch' }])), {
+        code: 'ENOENT',
+        message: /^netlink/,
+      });
+      refused(t, () => nf.call(setElementBatch([{ ...allowed('add'), key: [key.ifname('x')] }])), {
+        code: 'EINVAL',
+        message: /^netlink/,
+      });
+
+      nf.call(
+        setElementBatch([port('add', 'snv1'), port('delete', 'snv1'), allowed('add'), allowed('delete')]),
+      );
+      t.deepEqual(await elements('ports'), [], 'add-then-delete removes an element in one batch');
+      t.deepEqual(await elements('allowed'), []);
+      nf.call(setElementBatch([port('add', 'snv1'), port('delete', 'snv1')]));
+      t.deepEqual(await elements('ports'), [], 'and succeeds when it is gone already');
+    } finally {
+      nf.close();
+      await runRaw(['nft', 'delete', 'table', 'bridge', 't'], { netns: NODE });
+    }
+  },
+);

@@ -12,10 +12,13 @@
  *                                 ▼
  *                         counter "spoofed", drop
  *
- * `rebuild` replaces the table with exactly the given ports in one transaction (at start);
- * `allow` and `forget` change one port's elements.
+ * `rebuild` replaces the table with exactly the given ports in one transaction (at start,
+ * through `nft -f`); `allow` and `forget` change one port's elements per pod, as one nfnetlink
+ * batch each from the agent's own socket (lib/net/nftnetlink.ts): no `nft` process per pod.
  */
-import { nftApply, nftApplyIgnoringMissing, nftListJson } from '../../lib/net/nft.ts';
+import { nftApply, nftListJson } from '../../lib/net/nft.ts';
+import { key, NFPROTO, setElementBatch, type SetElementChange } from '../../lib/net/nftnetlink.ts';
+import { Netlink, NETLINK } from '../../native/netlink.ts';
 
 export const TABLE = 'slicenet';
 
@@ -52,27 +55,36 @@ export async function rebuildAntispoof(ports: PortIdentity[]): Promise<void> {
   await nftApply(`add table bridge ${TABLE}\ndelete table bridge ${TABLE}\n${table(ports)}`);
 }
 
-export async function allowPort(p: PortIdentity): Promise<void> {
-  const e = elements(p);
-  await nftApply(
-    `add element bridge ${TABLE} ports { ${e.port} }\nadd element bridge ${TABLE} allowed { ${e.allowed} }\n`,
-  );
+/** The agent's nfnetlink socket in its own (the node's) namespace, opened on first use. */
+let socket: Netlink | undefined;
+const nfnetlink = (): Netlink => (socket ??= Netlink.open('', NETLINK.NETFILTER));
+
+/** A port's two elements: its name in @ports, its name . MAC . address in @allowed. */
+function changes(op: 'add' | 'delete', p: PortIdentity): SetElementChange[] {
+  const at = { op, family: NFPROTO.BRIDGE, table: TABLE };
+  return [
+    { ...at, set: 'ports', key: [key.ifname(p.hostIfname)] },
+    { ...at, set: 'allowed', key: [key.ifname(p.hostIfname), key.etherAddr(p.mac), key.ipv4Addr(p.ip)] },
+  ];
 }
 
-export async function forgetPort(p: PortIdentity): Promise<void> {
-  const e = elements(p);
+export function allowPort(p: PortIdentity): Promise<void> {
+  return new Promise((resolve) => resolve(void nfnetlink().call(setElementBatch(changes('add', p)))));
+}
+
+export function forgetPort(p: PortIdentity): Promise<void> {
   // Either element may be gone already (a crash between allow and forget), and deleting a
   // missing element fails the whole transaction. Adding one that exists is a no-op, so
-  // add-then-delete removes each in one transaction and one process whatever was there
-  // (nftables 1.0.8's `destroy`, on the 1.0.6 Debian ships). Only a missing table fails.
-  await nftApplyIgnoringMissing(
-    [
-      `add element bridge ${TABLE} allowed { ${e.allowed} }`,
-      `delete element bridge ${TABLE} allowed { ${e.allowed} }`,
-      `add element bridge ${TABLE} ports { ${e.port} }`,
-      `delete element bridge ${TABLE} ports { ${e.port} }`,
-    ].join('\n') + '\n',
-  );
+  // add-then-delete removes each in one transaction whatever was there. Only a missing table
+  // fails (ENOENT), and then there is nothing to forget.
+  return new Promise((resolve) => {
+    try {
+      nfnetlink().call(setElementBatch([...changes('add', p), ...changes('delete', p)]));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    resolve();
+  });
 }
 
 /** Frames dropped as spoofed since the table was made. */
