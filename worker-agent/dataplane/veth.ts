@@ -76,8 +76,13 @@ function attachNow(n: PodNic): { hostMac: string } {
       nl.call(pair);
     }
     // Slices are IPv4: no IPv6 link-local address means no neighbour discovery for the
-    // anti-spoof guard to drop. Off before the link is up, so none is ever made.
-    writeFileInNetns(n.netnsPath, `/proc/sys/net/ipv6/conf/${n.ifname}/disable_ipv6`, '1');
+    // anti-spoof guard to drop. Off before the link is up, so none is ever made. The file is
+    // missing only on a kernel without IPv6 (the link was just made), where it is off anyway.
+    try {
+      writeFileInNetns(n.netnsPath, `/proc/sys/net/ipv6/conf/${n.ifname}/disable_ipv6`, '1');
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
     const pod = Netlink.open(n.netnsPath);
     try {
       const index = linkIndexOf(pod.call(getLink(n.ifname))[0]!);
