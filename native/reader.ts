@@ -2,7 +2,11 @@
  * What the TAP and UDP readers share: the lifecycle of a native uv_poll reader (src/reader.c)
  * and of the fd it polls, which must outlive it — so the fd's owner closes its readers first.
  */
+import { constants } from 'node:os';
 import { loadNative, type NativeReader } from './binding.ts';
+import { errnoError } from './errors.ts';
+
+const { EBADF } = constants.errno;
 
 export interface ReaderCounters {
   /** Times the fd was seen readable. */
@@ -29,6 +33,15 @@ export class PolledFd {
   track(r: PolledReader, add: boolean): void {
     if (add) this.readers.add(r);
     else this.readers.delete(r);
+  }
+
+  /**
+   * The fd for a native call; an `EBADF` errno Error once closed. Checked here rather than
+   * by the kernel: after close the number may already belong to another open file.
+   */
+  protected liveFd(what: string): number {
+    if (this.closed) throw errnoError(what, EBADF);
+    return this.fd;
   }
 
   /** Closes every reader of this fd, then the fd. Idempotent. */

@@ -88,7 +88,7 @@ export class Tap extends PolledFd {
     const { buf, offsets, lengths } = batch;
     this.ctl[4] = opts.ownHeaders ? 1 : 0;
     const next = loadNative().writeFrames(
-      this.fd,
+      this.liveFd('writeFrames'),
       this.vnetHdrLen,
       buf,
       offsets,

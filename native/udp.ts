@@ -88,7 +88,17 @@ export class UdpSocket extends PolledFd {
    */
   send(batch: Datagrams, start = 0, end = batch.count): number {
     const { buf, offsets, lengths, addrs, ports } = batch;
-    const next = loadNative().sendBatch(this.fd, this.ctl, buf, offsets, lengths, start, end, addrs, ports);
+    const next = loadNative().sendBatch(
+      this.liveFd('send'),
+      this.ctl,
+      buf,
+      offsets,
+      lengths,
+      start,
+      end,
+      addrs,
+      ports,
+    );
     if (this.ctl[1]) {
       this.dropped += this.ctl[1];
       this.lastDropErrno = this.ctl[2] ?? 0;
