@@ -238,7 +238,9 @@ test.serial('rekey under a continuous ping loses nothing beyond one round trip',
   const before = topo.peer(1, 2)!.handshakes + topo.peer(2, 1)!.handshakes;
   const out = (await topo.ping(1, 2, ['-c', '1000', '-i', '0.01', '-W', '1', '-q'], 60_000)).stdout;
   const rekeys = (topo.peer(1, 2)!.handshakes + topo.peer(2, 1)!.handshakes - before) / 2;
-  t.log(out.trim().split('\n').slice(-2).join(' '), `rekeys: ${rekeys}`);
+  // What each gateway dropped, by reason: where a lost ping went, if one is lost.
+  const drops = [1, 2].map((i) => JSON.stringify(topo.state(i).drops));
+  t.log(out.trim().split('\n').slice(-2).join(' '), `rekeys: ${rekeys}`, `drops: ${drops.join(' ')}`);
   t.true(rekeys >= 3, `${rekeys} rekeys during the ping`);
   t.true(transmitted(out) - received(out) <= 1, 'at most one packet (one RTT at 10 ms spacing) lost');
   t.is(topo.state(1).drops.no_session ?? 0, 0);

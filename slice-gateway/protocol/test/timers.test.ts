@@ -122,6 +122,42 @@ test('both sides initiating at once converge, and every frame arrives', (t) => {
   t.deepEqual(got(p.a), Array.from({ length: 10 }, (_, i) => `b${i}`).sort());
 });
 
+test('after both sides initiated at once, a rekey keeps the session the peer still sends on', (t) => {
+  // Both start together: each ends up sending on the session it initiated, so what the peer
+  // sends on is our previous. A rekeys while B's frame on that session is still in flight.
+  const p = pair({ seed: 7 });
+  p.b.device.removePeer(p.bToA);
+  const bToA = p.b.device.addPeer(p.a.device.publicKey, p.a.endpoint);
+  p.net.handle(p.a, p.a.device.send(p.aToB, Buffer.from('a0')));
+  p.net.handle(p.b, p.b.device.send(bToA, Buffer.from('b0')));
+  p.net.run(p.clock.t + 2_000);
+  const a = p.a.device.peer(p.aToB)!;
+  const b = p.b.device.peer(bToA)!;
+  t.true(a.current!.isInitiator && b.current!.isInitiator, 'each sends on the session it initiated');
+  t.is(a.previous!.localIndex, b.current!.remoteIndex, "B's sending session is A's previous");
+
+  // By hand from here, to hold B's response until B's next frame is sealed behind it.
+  const sends = (actions: Action[], type: number): Buffer[] =>
+    actions.flatMap((x) => (x.type === 'send' && x.datagram[0] === type ? [x.datagram] : []));
+  p.clock.t += REKEY_AFTER_TIME + 1_000;
+  const fromA = p.a.device.send(p.aToB, Buffer.from('a1')); // a1 on the old session, and A's initiation
+  const atB = [...sends(fromA, 4), ...sends(fromA, 1)].flatMap((d) => p.b.device.receive(d, p.a.endpoint));
+  const response = sends(atB, 2);
+  t.is(response.length, 1, 'B answered');
+  const b1 = sends(p.b.device.send(bToA, Buffer.from('b1')), 4); // on B's current: A's previous
+  const atA = [...response, ...b1].flatMap((d) => p.a.device.receive(d, p.b.endpoint));
+  t.is(a.current!.remoteIndex, b.next!.localIndex, 'A took the new session before b1 arrived');
+  t.deepEqual(
+    atA.flatMap((x) => (x.type === 'drop' ? [x.reason] : [])),
+    [],
+    'no unknown_index: the session B sends on is still receivable',
+  );
+  t.deepEqual(
+    atA.flatMap((x) => (x.type === 'deliver' ? [x.frame.toString()] : [])),
+    ['b1'],
+  );
+});
+
 test('a responder with no address for its peer queues frames until the peer calls', (t) => {
   const p = pair();
   p.net.handle(p.b, p.b.device.send(p.bToA, Buffer.from('waiting')));
