@@ -14,14 +14,12 @@
  * each field of a concatenation padded to 4 bytes — ifname 16 (NUL-padded), ether_addr 6 + 2,
  * ipv4_addr 4 in network order.
  */
-import { attr, bad, checkIfname, cstring, ipv4Bytes, macBytes } from './rtnetlink.ts';
+import { attr, bad, checkIfname, cstring, ipv4Bytes, macBytes, nlmsg } from './rtnetlink.ts';
 
-const NLMSG_HDRLEN = 16;
-const NFGENMSG_LEN = 4;
 const NFNL_SUBSYS_NFTABLES = 10;
 const NFNL_MSG = { BATCH_BEGIN: 0x10, BATCH_END: 0x11 } as const;
 export const NFT_MSG = { NEWSETELEM: 12, DELSETELEM: 14 } as const;
-const NLM_F = { REQUEST: 0x1, ACK: 0x4, CREATE: 0x400 } as const;
+const NLM_F = { ACK: 0x4, CREATE: 0x400 } as const;
 const NLA_F_NESTED = 0x8000;
 const NFTA_SET_ELEM_LIST = { TABLE: 1, SET: 2, ELEMENTS: 3 } as const;
 const NFTA_LIST_ELEM = 1;
@@ -33,15 +31,12 @@ export const NFPROTO = { INET: 1, BRIDGE: 7 } as const;
 const nested = (type: number, ...children: Buffer[]): Buffer =>
   attr(type | NLA_F_NESTED, Buffer.concat(children));
 
+/** An nfnetlink message: nfgenmsg { family, version 0, res_id (big-endian) } and the body. */
 function message(type: number, flags: number, family: number, resId: number, body: Buffer[]): Buffer {
-  const payload = Buffer.concat(body);
-  const b = Buffer.alloc(NLMSG_HDRLEN + NFGENMSG_LEN);
-  b.writeUInt32LE(NLMSG_HDRLEN + NFGENMSG_LEN + payload.length, 0);
-  b.writeUInt16LE(type, 4);
-  b.writeUInt16LE(flags | NLM_F.REQUEST, 6);
-  b.writeUInt8(family, NLMSG_HDRLEN);
-  b.writeUInt16BE(resId, NLMSG_HDRLEN + 2);
-  return Buffer.concat([b, payload]);
+  const nfgenmsg = Buffer.alloc(4);
+  nfgenmsg.writeUInt8(family, 0);
+  nfgenmsg.writeUInt16BE(resId, 2);
+  return nlmsg(type, flags, [nfgenmsg, ...body]);
 }
 
 /** Key fields, each as nft lays it out in its registers. */

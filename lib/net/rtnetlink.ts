@@ -13,6 +13,7 @@
  * names the field, so a wrong name or address never reaches the kernel as bytes.
  */
 import { SlicenetError } from '../errors.ts';
+import { parseCidr } from './cidr.ts';
 
 const NLMSG_HDRLEN = 16;
 const IFINFOMSG_LEN = 16;
@@ -48,10 +49,11 @@ export function macBytes(field: string, mac: string): Buffer {
 }
 
 export function ipv4Bytes(field: string, ip: string): Buffer {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255))
-    bad(field, `"${ip}" is not an IPv4 address`);
-  return Buffer.from(parts.map(Number));
+  const c = parseCidr(`${ip}/32`);
+  if (typeof c === 'string') bad(field, `"${ip}" is not an IPv4 address`);
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(c.address);
+  return b;
 }
 
 function checkMtu(field: string, mtu: number): void {
@@ -85,15 +87,21 @@ function ifinfomsg(index = 0, flags = 0, change = 0): Buffer {
   return b;
 }
 
-/** The whole message; its seq is 0, stamped by Netlink.call. */
-function message(type: number, flags: number, body: Buffer[]): Buffer {
+/**
+ * A netlink message: nlmsghdr { len, type, flags | NLM_F_REQUEST, seq 0 (stamped by
+ * Netlink.call), pid 0 } and the body. Shared with lib/net/nftnetlink.ts.
+ */
+export function nlmsg(type: number, flags: number, body: Buffer[]): Buffer {
   const payload = Buffer.concat(body);
   const h = Buffer.alloc(NLMSG_HDRLEN);
   h.writeUInt32LE(NLMSG_HDRLEN + payload.length, 0);
   h.writeUInt16LE(type, 4);
-  h.writeUInt16LE(flags | NLM_F.REQUEST | NLM_F.ACK, 6);
+  h.writeUInt16LE(flags | NLM_F.REQUEST, 6);
   return Buffer.concat([h, payload]);
 }
+
+/** An rtnetlink request: every one asks for an ack, which Netlink.call waits for. */
+const message = (type: number, flags: number, body: Buffer[]): Buffer => nlmsg(type, flags | NLM_F.ACK, body);
 
 export interface VethEnd {
   name: string;

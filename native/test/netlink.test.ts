@@ -7,6 +7,7 @@ import test, { type ExecutionContext } from 'ava';
 import { run, runRaw } from '../../lib/exec.ts';
 import { key, NFPROTO, setElementBatch, type SetElementChange } from '../../lib/net/nftnetlink.ts';
 import { delLink, getLink, linkIndexOf, newAddr4, newVethPair, setLinkUp } from '../../lib/net/rtnetlink.ts';
+import { loadNative } from '../binding.ts';
 import { Netlink, NETLINK, writeFileInNetns } from '../netlink.ts';
 import { canNetns, thrown } from './helpers/netns.ts';
 
@@ -236,3 +237,31 @@ root(
     }
   },
 );
+
+root('the addon checks requests itself, behind the wrapper: framing, the ack, the protocol', (t) => {
+  const native = loadNative();
+  const fd = native.netlinkOpen(path(NODE), NETLINK.ROUTE);
+  try {
+    const twoThenCut = Buffer.concat([delLink('x'), delLink('y').subarray(0, 24)]);
+    refused(t, () => native.netlinkCall(fd, twoThenCut), {
+      name: 'RangeError',
+      message: /the message at byte 40 claims 40 bytes of the 24 left/,
+    });
+    const noAckLast = Buffer.concat([delLink('x'), delLink('y')]);
+    noAckLast.writeUInt16LE(0x1, 40 + 6);
+    refused(t, () => native.netlinkCall(fd, noAckLast), {
+      name: 'RangeError',
+      message: /set NLM_F_ACK or NLM_F_DUMP on the last message/,
+    });
+    refused(t, () => native.netlinkCall(fd, Buffer.alloc(0)), {
+      name: 'RangeError',
+      message: /request: empty/,
+    });
+  } finally {
+    closeSync(fd);
+  }
+  refused(t, () => native.netlinkOpen(path(NODE), 16), {
+    name: 'RangeError',
+    message: /protocol must be NETLINK_ROUTE \(0\) or NETLINK_NETFILTER \(12\), not 16/,
+  });
+});
