@@ -12,7 +12,37 @@ export interface NativeReader {
   start(): void;
   stop(): void;
   close(): void;
-  counters(): { wakeups: number; items: number; truncated: number; errors: number };
+  counters(): { wakeups: number; items: number; truncated: number; errors: number; fast: number };
+  setFast(fastPath: NativeFastPath | null): void;
+}
+
+/** The native fast path (src/fastpath.c); see FastPath in fastpath.ts for the contract. */
+export interface NativeFastPath {
+  setRx(
+    index: number,
+    slot: number,
+    key: NativeAeadKey,
+    addr: number,
+    port: number,
+    until: number,
+    replayState: Uint8Array,
+  ): void;
+  deleteRx(index: number): void;
+  setTx(
+    slot: number,
+    key: NativeAeadKey,
+    addr: number,
+    port: number,
+    until: number,
+    remoteIndex: number,
+    limit: bigint,
+  ): void;
+  deleteTx(slot: number): void;
+  setMac(mac: number, slot: number): boolean;
+  deleteMac(mac: number): void;
+  macSeen(mac: number): number;
+  macSlot(mac: number): number;
+  clear(): void;
 }
 
 export interface NativeAeadKey {
@@ -65,6 +95,17 @@ export interface NativeBinding {
     slotSize: number,
     vnetHdrLen: number,
   ) => NativeReader;
+  FastPath: new (
+    tapFd: number,
+    vnetHdrLen: number,
+    tapHdrFlags: number,
+    udpFd: number,
+    maxFrame: number,
+    stats: Float64Array,
+    counters: BigUint64Array,
+  ) => NativeFastPath;
+  fastNow(): number;
+  replayAccept(replayState: Uint8Array, counter: bigint): boolean;
   groCoalesce(
     src: Uint8Array,
     srcOffsets: Uint32Array,

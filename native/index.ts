@@ -38,6 +38,7 @@ export { TUN_F, Tap, TapReader, openTap } from './tap.ts';
 export type { TapOptions, TapReaderOptions } from './tap.ts';
 export type { ReaderCounters } from './reader.ts';
 export { UdpReader, UdpSocket, openUdp } from './udp.ts';
+export { FAST_SLOTS, FastPath, GLOBAL, GLOBAL_BASE, STAT, STAT_FIELDS, replayAccept } from './fastpath.ts';
 export type { UdpOptions, UdpReaderOptions } from './udp.ts';
 
 /**

@@ -4,6 +4,7 @@
  */
 import { constants } from 'node:os';
 import { loadNative, type NativeReader } from './binding.ts';
+import type { FastPath } from './fastpath.ts';
 import { errnoError } from './errors.ts';
 
 const { EBADF } = constants.errno;
@@ -17,6 +18,8 @@ export interface ReaderCounters {
   truncated: number;
   /** Read errors (each one stops the reader). */
   errors: number;
+  /** Packets a FastPath handled, which onBatch never saw. */
+  fast: number;
 }
 
 /** An owner of a non-blocking fd that readers poll: close() closes the readers, then the fd. */
@@ -80,6 +83,14 @@ export class PolledReader {
     this.closed = true;
     this.native.close();
     this.owner.track(this, false);
+  }
+
+  /**
+   * Offers each wake-up that read a single packet to `fastPath` first (src/fastpath.c); only
+   * what it does not handle reaches onBatch. Without an argument, everything goes to onBatch.
+   */
+  setFast(fastPath?: FastPath): void {
+    this.native.setFast(fastPath?.native ?? null);
   }
 
   /** For metrics. */

@@ -62,6 +62,11 @@ export class Tap extends PolledFd {
     this.ctl[3] = on && this.vnetHdrLen ? VIRTIO_NET_HDR_F_DATA_VALID : 0;
   }
 
+  /** The virtio_net_hdr flags written frames carry (see dataValid). */
+  get headerFlags(): number {
+    return this.ctl[3]!;
+  }
+
   constructor(
     fd: number,
     /** The device name the kernel gave (the one asked for). */

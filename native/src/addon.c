@@ -1,5 +1,5 @@
 /*
- * Module entry: registers the TAP, UDP, reader, AEAD and netlink parts, and checks that OpenSSL comes
+ * Module entry: registers the TAP, UDP, reader, AEAD, fast-path and netlink parts, and checks that OpenSSL comes
  * from the Node binary itself.
  *
  * The addon links no libcrypto: its EVP_* references stay undefined in the .node file and the
@@ -16,6 +16,7 @@
 
 #include "aead.h"
 #include "common.h"
+#include "fastpath.h"
 #include "gso.h"
 #include "gro.h"
 #include "netlink.h"
@@ -44,7 +45,7 @@ NAPI_MODULE_INIT() {
     return NULL;
   }
   if (!sn_tap_init(env, exports) || !sn_udp_init(env, exports) || !sn_reader_init(env, exports) ||
-      !sn_aead_init(env, exports) || !sn_gso_init(env, exports) || !sn_gro_init(env, exports) ||
+      !sn_aead_init(env, exports) || !sn_fast_init(env, exports) || !sn_gso_init(env, exports) || !sn_gro_init(env, exports) ||
       !sn_netlink_init(env, exports) || !set_string(env, exports, "opensslVersion", OpenSSL_version(OPENSSL_VERSION)) ||
       !set_string(env, exports, "opensslFrom", ssl.dli_fname ? ssl.dli_fname : "")) {
     sn_throw_last(env);

@@ -30,13 +30,12 @@
 #define MSG_TYPE_TRANSPORT 4
 
 enum { ALG_CHACHA20_POLY1305 = 0, ALG_AES_256_GCM = 1 };
-enum { OPEN_OK = 0, OPEN_SHORT = 1, OPEN_HEADER = 2, OPEN_AUTH = 3 };
 
-typedef struct {
+struct aead_key {
   int alg;
   EVP_CIPHER_CTX *enc;
   EVP_CIPHER_CTX *dec;
-} aead_key;
+};
 
 /* Distinguishes an AeadKey from any other wrapped object, so a wrong argument cannot be cast. */
 static const napi_type_tag KEY_TAG = {0x736c6963656e6574ULL, 0x61656164b3e1c0deULL};
@@ -97,17 +96,26 @@ static napi_value key_new(napi_env env, napi_callback_info info) {
   return self;
 }
 
-static aead_key *unwrap_key(napi_env env, napi_value v) {
+aead_key *sn_aead_key(napi_env env, napi_value v) {
   bool tagged = false;
   void *k = NULL;
   napi_valuetype t;
   if (napi_typeof(env, v, &t) != napi_ok || t != napi_object ||
       napi_check_object_type_tag(env, v, &KEY_TAG, &tagged) != napi_ok || !tagged ||
-      napi_unwrap(env, v, &k) != napi_ok) {
+      napi_unwrap(env, v, &k) != napi_ok)
+    return NULL;
+  return k;
+}
+
+bool sn_aead_live(const aead_key *k) { return k->enc != NULL; }
+
+static aead_key *unwrap_key(napi_env env, napi_value v) {
+  aead_key *k = sn_aead_key(env, v);
+  if (!k) {
     sn_throw_type(env, "key must be an AeadKey");
     return NULL;
   }
-  if (!((aead_key *)k)->enc) {
+  if (!k->enc) {
     napi_throw_error(env, "ERR_KEY_DESTROYED", "the AeadKey was destroyed");
     return NULL;
   }
@@ -138,6 +146,40 @@ static uint64_t get_le64(const uint8_t *p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
   return v;
+}
+
+bool sn_aead_seal(aead_key *k, uint32_t receiver, uint64_t counter, const uint8_t *in, uint32_t n, uint8_t *out) {
+  uint8_t nonce[12] = {0};
+  out[0] = MSG_TYPE_TRANSPORT;
+  out[1] = out[2] = out[3] = 0;
+  put_le32(out + 4, receiver);
+  put_le64(out + 8, counter);
+  put_le64(nonce + 4, counter);
+  int len = 0, fin = 0;
+  return EVP_EncryptInit_ex(k->enc, NULL, NULL, NULL, nonce) == 1 &&
+         (n == 0 || EVP_EncryptUpdate(k->enc, out + HEADER_LEN, &len, in, (int)n) == 1) &&
+         EVP_EncryptFinal_ex(k->enc, out + HEADER_LEN + len, &fin) == 1 &&
+         EVP_CIPHER_CTX_ctrl(k->enc, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, out + HEADER_LEN + n) == 1;
+}
+
+int sn_aead_open(aead_key *k, const uint8_t *in, uint32_t n, uint8_t *out, uint64_t *counter) {
+  if (n < OVERHEAD) return SN_OPEN_SHORT;
+  if (in[0] != MSG_TYPE_TRANSPORT || in[1] || in[2] || in[3]) return SN_OPEN_HEADER;
+  uint8_t nonce[12] = {0};
+  uint32_t m = n - OVERHEAD;
+  memcpy(nonce + 4, in + 8, 8);
+  int len = 0, fin = 0;
+  /* The tag ctrl takes a non-const pointer but only reads it. */
+  if (EVP_DecryptInit_ex(k->dec, NULL, NULL, NULL, nonce) != 1 ||
+      (m > 0 && EVP_DecryptUpdate(k->dec, out, &len, in + HEADER_LEN, (int)m) != 1) ||
+      EVP_CIPHER_CTX_ctrl(k->dec, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, (void *)(in + HEADER_LEN + m)) != 1 ||
+      EVP_DecryptFinal_ex(k->dec, out + len, &fin) != 1) {
+    /* Never leave unauthenticated plaintext where the caller might read it. */
+    if (m > 0) memset(out, 0, m);
+    return SN_OPEN_AUTH;
+  }
+  *counter = get_le64(in + 8);
+  return SN_OPEN_OK;
 }
 
 /*
@@ -183,28 +225,15 @@ static napi_value seal_batch(napi_env env, napi_callback_info info) {
     if (overlaps(src.data + so[i], sl[i], dst.data + at, sl[i] + OVERHEAD))
       return sn_throw_range(env, "sealBatch: frame %u and its datagram overlap in memory", i);
 
-  uint8_t nonce[12] = {0};
   size_t pos = dst_start;
   for (uint32_t i = start; i < end; i++, counter++) {
-    uint8_t *out = dst.data + pos;
-    const uint8_t *in = src.data + so[i];
-    uint32_t n = sl[i];
-    out[0] = MSG_TYPE_TRANSPORT;
-    out[1] = out[2] = out[3] = 0;
-    put_le32(out + 4, receiver);
-    put_le64(out + 8, counter);
-    put_le64(nonce + 4, counter);
-    int len = 0, fin = 0;
-    if (EVP_EncryptInit_ex(k->enc, NULL, NULL, NULL, nonce) != 1 ||
-        (n > 0 && EVP_EncryptUpdate(k->enc, out + HEADER_LEN, &len, in, (int)n) != 1) ||
-        EVP_EncryptFinal_ex(k->enc, out + HEADER_LEN + len, &fin) != 1 ||
-        EVP_CIPHER_CTX_ctrl(k->enc, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, out + HEADER_LEN + n) != 1) {
+    if (!sn_aead_seal(k, receiver, counter, src.data + so[i], sl[i], dst.data + pos)) {
       napi_throw_error(env, "ERR_CRYPTO", "sealBatch: OpenSSL refused to encrypt");
       return NULL;
     }
     dof[i] = (uint32_t)pos;
-    dl[i] = n + OVERHEAD;
-    pos += n + OVERHEAD;
+    dl[i] = sl[i] + OVERHEAD;
+    pos += sl[i] + OVERHEAD;
   }
   return sn_u32_value(env, (uint32_t)pos);
 }
@@ -253,42 +282,16 @@ static napi_value open_batch(napi_env env, napi_callback_info info) {
     if (sl[i] > OVERHEAD && overlaps(src.data + so[i], sl[i], dst.data + dst_start, need - dst_start))
       return sn_throw_range(env, "openBatch: datagram %u overlaps the plaintext output in memory", i);
 
-  uint8_t nonce[12] = {0};
   size_t pos = dst_start;
   uint32_t ok = 0;
   for (uint32_t i = start; i < end; i++) {
-    const uint8_t *in = src.data + so[i];
-    uint32_t n = sl[i];
     dof[i] = (uint32_t)pos;
     dl[i] = 0;
     ctr[i] = 0;
-    if (n < OVERHEAD) {
-      st[i] = OPEN_SHORT;
-      continue;
-    }
-    if (in[0] != MSG_TYPE_TRANSPORT || in[1] || in[2] || in[3]) {
-      st[i] = OPEN_HEADER;
-      continue;
-    }
-    uint64_t c = get_le64(in + 8);
-    uint32_t m = n - OVERHEAD;
-    uint8_t *out = dst.data + pos;
-    memcpy(nonce + 4, in + 8, 8);
-    int len = 0, fin = 0;
-    /* The tag ctrl takes a non-const pointer but only reads it. */
-    if (EVP_DecryptInit_ex(k->dec, NULL, NULL, NULL, nonce) != 1 ||
-        (m > 0 && EVP_DecryptUpdate(k->dec, out, &len, in + HEADER_LEN, (int)m) != 1) ||
-        EVP_CIPHER_CTX_ctrl(k->dec, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, (void *)(in + HEADER_LEN + m)) != 1 ||
-        EVP_DecryptFinal_ex(k->dec, out + len, &fin) != 1) {
-      /* Never leave unauthenticated plaintext where the caller might read it. */
-      if (m > 0) memset(out, 0, m);
-      st[i] = OPEN_AUTH;
-      continue;
-    }
-    st[i] = OPEN_OK;
-    ctr[i] = c;
-    dl[i] = m;
-    pos += m;
+    st[i] = (uint8_t)sn_aead_open(k, src.data + so[i], sl[i], dst.data + pos, &ctr[i]);
+    if (st[i] != SN_OPEN_OK) continue;
+    dl[i] = sl[i] - OVERHEAD;
+    pos += dl[i];
     ok++;
   }
   return sn_u32_value(env, ok);

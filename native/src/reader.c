@@ -30,6 +30,7 @@
 #include <uv.h>
 
 #include "common.h"
+#include "fastpath.h"
 
 #ifndef UDP_GRO
 #define UDP_GRO 104
@@ -48,7 +49,9 @@ typedef struct {
   uv_poll_t poll;
   int handle_state;
   bool polling, finalized;
-  napi_ref self, cb, refs[5];
+  napi_ref self, cb, refs[5], fast_ref;
+  /* Optional: a lone packet is offered to the fast path before JavaScript (fastpath.c). */
+  fastpath *fast;
   napi_async_context async;
   uint8_t *buf;
   size_t buf_bytes;
@@ -60,7 +63,7 @@ typedef struct {
   struct sockaddr_in *names;
   char *ctrl;
   /* Counters for metrics: read by counters(). */
-  double wakeups, items, truncated, errors;
+  double wakeups, items, truncated, errors, fast_items;
 } reader;
 
 #define CTRL_SPACE CMSG_SPACE(sizeof(int))
@@ -85,6 +88,7 @@ static void reader_finalize(napi_env env, void *data, void *hint) {
   for (int i = 0; i < 5; i++)
     if (r->refs[i]) napi_delete_reference(env, r->refs[i]);
   if (r->cb) napi_delete_reference(env, r->cb);
+  if (r->fast_ref) napi_delete_reference(env, r->fast_ref);
   if (r->self) napi_delete_reference(env, r->self);
   if (r->async) napi_async_destroy(env, r->async);
   r->finalized = true;
@@ -189,6 +193,14 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     n = r->kind == KIND_TAP ? read_tap(r, &err) : read_udp(r, &err);
   if (n == 0 && err == 0) return;
   r->items += n;
+  if (n == 1 && err == 0 && r->fast) {
+    bool done = r->kind == KIND_TAP ? sn_fast_tap(r->fast, r->buf + r->off[0], r->len[0])
+                                    : sn_fast_udp(r->fast, r->buf + r->off[0], r->len[0], r->addr[0], r->port[0]);
+    if (done) {
+      r->fast_items++;
+      return;
+    }
+  }
   if (err) {
     r->errors++;
     /* A level-triggered poll on a broken fd would spin: stop and let the owner decide. */
@@ -358,13 +370,34 @@ static napi_value reader_counters(napi_env env, napi_callback_info info) {
   SN_TRY(r);
   napi_value res, v;
   SN_CALL(env, napi_create_object(env, &res));
-  const char *names[] = {"wakeups", "items", "truncated", "errors"};
-  double vals[] = {r->wakeups, r->items, r->truncated, r->errors};
-  for (int i = 0; i < 4; i++) {
+  const char *names[] = {"wakeups", "items", "truncated", "errors", "fast"};
+  double vals[] = {r->wakeups, r->items, r->truncated, r->errors, r->fast_items};
+  for (int i = 0; i < 5; i++) {
     SN_CALL(env, napi_create_double(env, vals[i], &v));
     SN_CALL(env, napi_set_named_property(env, res, names[i], v));
   }
   return res;
+}
+
+/* setFast(fastPath | null): offer lone packets to a FastPath first (null: JavaScript only). */
+static napi_value reader_set_fast(napi_env env, napi_callback_info info) {
+  napi_value argv[1], self;
+  void *p = NULL;
+  SN_TRY(sn_args(env, info, 1, argv, &self));
+  if (napi_unwrap(env, self, &p) != napi_ok) return sn_throw_type(env, "not a Reader");
+  reader *r = p;
+  napi_valuetype t;
+  SN_CALL(env, napi_typeof(env, argv[0], &t));
+  fastpath *f = NULL;
+  if (t != napi_null) {
+    f = sn_fast_unwrap(env, argv[0]);
+    if (!f) return sn_throw_type(env, "fastPath must be a FastPath or null");
+  }
+  if (r->fast_ref) napi_delete_reference(env, r->fast_ref);
+  r->fast_ref = NULL;
+  r->fast = f;
+  if (f) SN_CALL(env, napi_create_reference(env, argv[0], 1, &r->fast_ref));
+  return NULL;
 }
 
 bool sn_reader_init(napi_env env, napi_value exports) {
@@ -373,8 +406,9 @@ bool sn_reader_init(napi_env env, napi_value exports) {
       {"stop", NULL, reader_stop, NULL, NULL, NULL, napi_default_method, NULL},
       {"close", NULL, reader_close, NULL, NULL, NULL, napi_default_method, NULL},
       {"counters", NULL, reader_counters, NULL, NULL, NULL, napi_default_method, NULL},
+      {"setFast", NULL, reader_set_fast, NULL, NULL, NULL, napi_default_method, NULL},
   };
   napi_value ctor;
-  return napi_define_class(env, "Reader", NAPI_AUTO_LENGTH, reader_new, NULL, 4, methods, &ctor) == napi_ok &&
+  return napi_define_class(env, "Reader", NAPI_AUTO_LENGTH, reader_new, NULL, 5, methods, &ctor) == napi_ok &&
          napi_set_named_property(env, exports, "Reader", ctor) == napi_ok;
 }

@@ -50,6 +50,13 @@ export interface GatewayOptions {
    * False: one plain frame per read and write (for kernels without TAP offloads).
    */
   offloads?: boolean;
+  /**
+   * The native fast path (default true): a wake-up that reads a single routine packet (a
+   * session's unicast frame or datagram, the MACs already learned) crosses the gateway in C
+   * without a JavaScript call (native/fastpath.ts). False: every packet through TypeScript,
+   * for debugging and for measuring what the fast path buys.
+   */
+  fastPath?: boolean;
   /** Session timers, ms (default: the protocol's, a rekey every 2 minutes); for tests and labs. */
   timers?: Partial<Timers>;
 }
@@ -64,6 +71,7 @@ const CONFIG_KEYS = [
   'cipher',
   'peers',
   'offloads',
+  'fastPath',
   'timers',
 ];
 const CIPHERS: TransportCipher[] = ['chacha20-poly1305', 'aes-256-gcm'];
@@ -186,6 +194,8 @@ export function validateOptions(o: GatewayOptions): GatewayOptions {
     bad('cipher', `${JSON.stringify(o.cipher)} must be one of ${CIPHERS.join(', ')}`);
   if (o.offloads !== undefined && typeof o.offloads !== 'boolean')
     bad('offloads', `${JSON.stringify(o.offloads)} must be true or false`);
+  if (o.fastPath !== undefined && typeof o.fastPath !== 'boolean')
+    bad('fastPath', `${JSON.stringify(o.fastPath)} must be true or false`);
   if (o.timers !== undefined) {
     if (!isObject(o.timers)) bad('timers', `must be an object with any of ${TIMER_NAMES.join(', ')}`);
     for (const [k, v] of Object.entries(o.timers)) {

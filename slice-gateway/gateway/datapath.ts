@@ -11,6 +11,8 @@
  *                                       └ handshakes, first of each session → device.receive
  *   timer at device.nextDeadline() → device.tick(): retries, keepalives, rekeys, expiry
  *   every Action → perform(): datagrams to send, frames to deliver, native keys to install or wipe
+ *   a wake-up with ONE routine packet → the native fast path (fast.ts), no JavaScript at all;
+ *       each JavaScript turn begins with lane.sync() and ends with lane.publish() (in arm())
  *
  * What may block: nothing. Every fd is non-blocking; a full socket buffer or TAP queue drops
  * the rest of the batch and counts it (`udp_full`, `tap_full`). Everything runs on the one
@@ -44,7 +46,9 @@ import {
 } from '../protocol/index.ts';
 import type { DropCounter } from './counters.ts';
 import type { Forwarder } from './forwarder.ts';
-import { checkMtu } from './mtu.ts';
+import { FastPath } from '../../native/index.ts';
+import { FastLane, SYNC_MS } from './fast.ts';
+import { checkMtu, ETHER_HEADER } from './mtu.ts';
 import { Receiver } from './rx.ts';
 import { Sessions } from './sessions.ts';
 import { PeerStats } from './traffic.ts';
@@ -67,6 +71,12 @@ export interface DatapathOptions {
   offloads?: boolean;
   /** Packets per reader wake-up at most (default 64). */
   maxBatch?: number;
+  /**
+   * Lone routine packets cross in native code without waking JavaScript (native/fastpath.ts;
+   * default true). Off, every packet goes through the TypeScript data path: for debugging,
+   * and for measuring what the fast path buys.
+   */
+  fastPath?: boolean;
   /** Told of peer-up, peer-down, endpoint and handshake-failed, for logs, metrics and events. */
   onEvent?: (a: Action) => void;
 }
@@ -107,6 +117,9 @@ export class Datapath implements Wiring {
   private readonly maxBatch: number;
   private readonly onEvent: (a: Action) => void;
   private readers: { tap: TapReader; udp: UdpReader } | undefined;
+  private readonly useFastPath: boolean;
+  private lane: FastLane | undefined;
+  private syncTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private udpDropped = 0;
@@ -124,6 +137,7 @@ export class Datapath implements Wiring {
     this.sliceMtu = opts.sliceMtu;
     this.offloads = opts.offloads ?? false;
     this.maxBatch = opts.maxBatch ?? 64;
+    this.useFastPath = opts.fastPath ?? true;
     this.onEvent = opts.onEvent ?? (() => {});
     this.sessions = new Sessions(this.device);
     this.tx = new Transmitter(this);
@@ -136,8 +150,10 @@ export class Datapath implements Wiring {
   }
 
   removePeer(id: string): void {
+    this.lane?.sync();
     this.perform(this.device.removePeer(id));
     this.forwarder.forgetPeer(id);
+    this.lane?.forgetPeer(id);
     this.traffic.forget(id);
   }
 
@@ -152,6 +168,19 @@ export class Datapath implements Wiring {
     const tap = new TapReader(this.tap, (b) => this.onTap(b), undefined, { ...batch, maxFrame: 65535 });
     const udp = new UdpReader(this.udp, (b) => this.onUdp(b), undefined, batch);
     this.readers = { tap, udp };
+    if (this.useFastPath) {
+      const fast = new FastPath(this.tap, this.udp, this.sliceMtu + ETHER_HEADER);
+      const clock = this.clock;
+      this.lane = new FastLane(fast, this.device, this.sessions, this.traffic, this.drops, () => clock.now());
+      this.forwarder.setMirror(this.lane);
+      tap.setFast(fast);
+      udp.setFast(fast);
+      // Between JavaScript turns only the fast path runs: fold what it did into the timers.
+      this.syncTimer = setInterval(() => {
+        this.lane?.sync();
+        this.arm();
+      }, SYNC_MS).unref();
+    }
     tap.start();
     udp.start();
     this.arm();
@@ -162,6 +191,10 @@ export class Datapath implements Wiring {
     this.readers?.tap.close();
     this.readers?.udp.close();
     this.readers = undefined;
+    clearInterval(this.syncTimer);
+    this.lane?.clear();
+    this.forwarder.setMirror(undefined);
+    this.lane = undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
@@ -175,6 +208,8 @@ export class Datapath implements Wiring {
         udp: ReturnType<UdpReader['counters']>;
         superFrames: number;
         coalesced: number;
+        /** Packets the native fast path carried, each way. */
+        fast: { rx: number; tx: number };
       }
     | undefined {
     return (
@@ -183,17 +218,25 @@ export class Datapath implements Wiring {
         udp: this.readers.udp.counters(),
         superFrames: this.tx.superFrames(),
         coalesced: this.rx.superFrames(),
+        fast: this.lane?.carried() ?? { rx: 0, tx: 0 },
       }
     );
   }
 
+  /** Brings the protocol's view up to date with the fast path (for status and metrics readers). */
+  sync(): void {
+    this.lane?.sync();
+  }
+
   onTap(batch: Batch): void {
+    this.lane?.sync();
     const actions: Action[] = [];
     this.tx.onBatch(batch, this.clock.now(), actions);
     this.perform(actions);
   }
 
   onUdp(batch: Datagrams): void {
+    this.lane?.sync();
     const actions: Action[] = [];
     this.rx.onBatch(batch, this.clock.now(), actions);
     this.perform(actions);
@@ -217,8 +260,14 @@ export class Datapath implements Wiring {
     }
   }
 
-  /** Carries out the Device's actions in order; the slow path (a few packets per session). */
+  /**
+   * Carries out the Device's actions in order; the slow path (a few packets per session). Also
+   * the entry for actions made outside the data path (liveness, peer changes), hence the sync:
+   * whoever made them may have read the protocol's state, and a send counter must be current
+   * before anything seals.
+   */
   perform(actions: Action[]): void {
+    this.lane?.sync();
     const sends: { endpoint: Endpoint; datagram: Buffer }[] = [];
     const frames = this.replies.splice(0);
     const now = this.clock.now();
@@ -261,6 +310,7 @@ export class Datapath implements Wiring {
   /** Keeps one timer set for the Device's next deadline. */
   private arm(): void {
     if (!this.readers) return;
+    this.lane?.publish(this.clock.now());
     const at = this.device.nextDeadline();
     if (at === undefined || at >= this.timerAt) return;
     clearTimeout(this.timer);
@@ -270,6 +320,7 @@ export class Datapath implements Wiring {
   }
 
   private fire(): void {
+    this.lane?.sync();
     this.timer = undefined;
     this.timerAt = Infinity;
     const now = this.clock.now();

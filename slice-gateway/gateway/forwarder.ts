@@ -30,6 +30,18 @@ export interface ForwarderOptions {
   arp?: ArpTable;
 }
 
+/**
+ * A copy of the table kept elsewhere: told each time a MAC is learned on a new side or
+ * forgotten (not on every frame), and asked, before an entry ages out, whether the copy's
+ * owner forwarded a frame from or to that MAC since (then it is not aged).
+ */
+export interface MacMirror {
+  set(mac: number, port: string): void;
+  delete(mac: number): void;
+  /** When the copy's owner last saw `mac` (on the forwarder's clock), or undefined. */
+  seen(mac: number): number | undefined;
+}
+
 /** Where a frame from the TAP goes. */
 export type TapDecision =
   | { kind: 'peer'; peer: string }
@@ -52,6 +64,7 @@ export class Forwarder {
   private readonly ageMs: number;
   private readonly maxEntries: number;
   private readonly arp: ArpTable | undefined;
+  private mirror: MacMirror | undefined;
   /** The reused decision for unicast to a learned peer: valid until the next call. */
   private readonly toPeer = { kind: 'peer' as const, peer: LOCAL };
   /** MACs not learned because the table was full, since construction. */
@@ -61,6 +74,15 @@ export class Forwarder {
     this.ageMs = opts.ageMs ?? 300_000;
     this.maxEntries = opts.maxEntries ?? 16_384;
     this.arp = opts.arp;
+  }
+
+  /**
+   * Keeps `mirror` a copy of the table from now on (the native fast path's, datapath.ts),
+   * starting with what is known now; undefined stops.
+   */
+  setMirror(mirror: MacMirror | undefined): void {
+    this.mirror = mirror;
+    if (mirror) for (const [mac, e] of this.table) mirror.set(mac, e.port);
   }
 
   /**
@@ -99,20 +121,20 @@ export class Forwarder {
 
   /** Forgets every MAC learned behind `peer` (it was removed or went down). */
   forgetPeer(peer: string): void {
-    for (const [mac, e] of this.table) if (e.port === peer) this.table.delete(mac);
+    for (const [mac, e] of this.table) if (e.port === peer) this.forget(mac);
   }
 
   /** Drops aged entries; call now and then so MACs that went quiet do not hold memory. */
   sweep(now: number): void {
-    for (const [mac, e] of this.table) if (now - e.seen >= this.ageMs) this.table.delete(mac);
+    for (const [mac, e] of this.table) if (this.aged(mac, e, now)) this.forget(mac);
   }
 
   /** Where `mac` was last seen (LOCAL or a peer id), or undefined if unknown or aged out. */
   lookup(mac: number, now: number): string | undefined {
     const e = this.table.get(mac);
     if (!e) return undefined;
-    if (now - e.seen >= this.ageMs) {
-      this.table.delete(mac);
+    if (this.aged(mac, e, now)) {
+      this.forget(mac);
       return undefined;
     }
     return e.port;
@@ -128,12 +150,27 @@ export class Forwarder {
     const mac = macAt(buf, at);
     const e = this.table.get(mac);
     if (e) {
+      if (e.port !== port) this.mirror?.set(mac, port);
       e.port = port;
       e.seen = now;
     } else if (this.table.size < this.maxEntries) {
       this.table.set(mac, { port, seen: now });
+      this.mirror?.set(mac, port);
     } else {
       this.tableFull++;
     }
+  }
+
+  /** Whether `e` went quiet for ageMs, here and in the mirror's owner. */
+  private aged(mac: number, e: Entry, now: number): boolean {
+    if (now - e.seen < this.ageMs) return false;
+    const elsewhere = this.mirror?.seen(mac);
+    if (elsewhere !== undefined && elsewhere > e.seen) e.seen = elsewhere;
+    return now - e.seen >= this.ageMs;
+  }
+
+  private forget(mac: number): void {
+    this.table.delete(mac);
+    this.mirror?.delete(mac);
   }
 }

@@ -101,6 +101,9 @@ export interface GatewayIo {
   udpWakeups: number;
   /** sendmmsg calls made (datagrams sent ÷ this = the send batching). */
   sendCalls: number;
+  /** Of tapFrames and udpDatagrams, those the native fast path carried without JavaScript. */
+  fastFrames: number;
+  fastDatagrams: number;
 }
 
 const LIVENESS_MS = 1000;
@@ -177,6 +180,7 @@ class Gateway implements RunningGateway {
       sliceMtu: opts.sliceMtu,
       wanMtu: opts.wanMtu ?? 1500,
       offloads: opts.offloads ?? true,
+      fastPath: opts.fastPath ?? true,
       onEvent: (a) => this.event(a),
     });
     this.datapath.start();
@@ -215,6 +219,7 @@ class Gateway implements RunningGateway {
   }
 
   peerStatus(): PeerStatus[] {
+    this.datapath.sync();
     const now = monotonic.now();
     const list: PeerStatus[] = [];
     for (const [id, cluster] of this.clusterOf) {
@@ -239,6 +244,7 @@ class Gateway implements RunningGateway {
   }
 
   drops(): Record<string, number> {
+    this.datapath.sync();
     const d: Record<string, number> = { ...this.counts.counts };
     const truncated = this.datapath.counters()?.udp.truncated ?? 0;
     if (truncated) d.truncated = truncated;
@@ -255,6 +261,8 @@ class Gateway implements RunningGateway {
       udpDatagrams: c?.udp.items ?? 0,
       udpWakeups: c?.udp.wakeups ?? 0,
       sendCalls: this.udp.sendCalls,
+      fastFrames: c?.fast.tx ?? 0,
+      fastDatagrams: c?.fast.rx ?? 0,
     };
   }
 

@@ -8,7 +8,7 @@ export { HandshakeLimiter, DEFAULT_LIMITS, type LimiterOptions } from './limiter
 export { DROP_REASONS, type DropReason } from './drop-reason.ts';
 export { parse, type Message } from './wire.ts';
 export { sealTransport, openTransport } from './transport.ts';
-export { ReplayWindow, REPLAY_WINDOW } from './replay.ts';
+export { ReplayWindow, REPLAY_WINDOW, REPLAY_STATE_BYTES } from './replay.ts';
 export { generateKeyPair, keyPairFromPrivate, type KeyPair } from './crypto.ts';
 export type { Timers, TransportCipher } from './constants.ts';
 export { DEFAULT_TIMERS } from './constants.ts';

@@ -3,6 +3,11 @@
 // greatest counter seen is (128 - 1) * 32 = 4064 packets, twice the 2048 the SPEC asks for.
 // Moving the window forward clears at most 128 blocks, so every check is O(1) and
 // allocation-free. Counters are u64, kept as bigint.
+//
+// The window's state is one 520-byte array (`state`: the greatest counter as a u64 at byte 0,
+// then the 128 blocks) so that the gateway's native fast path (native/src/fastpath.c) can
+// check and update the very same window with the same algorithm: one window per session,
+// whichever path a datagram takes.
 import { REJECT_AFTER_MESSAGES } from './constants.ts';
 
 const BLOCK_BITS = 32n;
@@ -11,9 +16,18 @@ const RING_BLOCKS = 128;
 const RING_MASK = BigInt(RING_BLOCKS - 1);
 export const REPLAY_WINDOW = (RING_BLOCKS - 1) * Number(BLOCK_BITS);
 
+/** Bytes of a window's state: the greatest counter seen (u64, host order), then the blocks. */
+export const REPLAY_STATE_BYTES = 8 + RING_BLOCKS * 4;
+
 export class ReplayWindow {
-  private last = 0n;
-  private readonly ring = new Uint32Array(RING_BLOCKS);
+  /** The whole state, shared with the native fast path: change it only through accept(). */
+  readonly state = new Uint8Array(REPLAY_STATE_BYTES);
+  private readonly lastCell = new BigUint64Array(this.state.buffer, 0, 1);
+  private readonly ring = new Uint32Array(this.state.buffer, 8, RING_BLOCKS);
+
+  private get last(): bigint {
+    return this.lastCell[0]!;
+  }
 
   /** True if `counter` could be accepted: a cheap test before paying for the AEAD. */
   mayAccept(counter: bigint): boolean {
@@ -31,7 +45,7 @@ export class ReplayWindow {
       const target = counter >> BLOCK_SHIFT;
       const steps = target - current > BigInt(RING_BLOCKS) ? RING_BLOCKS : Number(target - current);
       for (let i = 1; i <= steps; i++) this.ring[Number((current + BigInt(i)) & RING_MASK)] = 0;
-      this.last = counter;
+      this.lastCell[0] = counter;
     }
     const slot = Number((counter >> BLOCK_SHIFT) & RING_MASK);
     this.ring[slot] = (this.ring[slot] ?? 0) | this.bit(counter);

@@ -71,6 +71,7 @@ const bad: [string, (c: Record<string, unknown>) => void, RegExp][] = [
   ],
   ['slice name', (c) => (c.slice = 'Bad Name'), /^slice: "Bad Name" must be a slice name/],
   ['offloads', (c) => (c.offloads = 'yes'), /^offloads: "yes" must be true or false/],
+  ['fastPath', (c) => (c.fastPath = 1), /^fastPath: 1 must be true or false/],
   ['timer name', (c) => (c.timers = { rekey: 5 }), /^timers\.rekey: unknown; known: rekeyAfterTime/],
   [
     'timer value',
