@@ -177,8 +177,7 @@ export class Datapath implements Wiring {
       udp.setFast(fast);
       // Between JavaScript turns only the fast path runs: fold what it did into the timers.
       this.syncTimer = setInterval(() => {
-        this.lane?.sync();
-        this.arm();
+        if (this.lane?.sync()) this.arm();
       }, SYNC_MS).unref();
     }
     tap.start();

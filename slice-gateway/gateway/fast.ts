@@ -36,6 +36,8 @@ interface Published {
   kp: Keypair;
   endpoint: object;
   until: number;
+  /** The publish() that last found it routine (receiving sessions). */
+  round: number;
 }
 
 export class FastLane implements MacMirror {
@@ -45,6 +47,7 @@ export class FastLane implements MacMirror {
   private readonly rx = new Map<number, Published>();
   /** Fast-path time minus the data path's clock, measured at each publish and sync. */
   private offset = 0;
+  private round = 0;
 
   constructor(
     private readonly fast: FastPath,
@@ -58,34 +61,17 @@ export class FastLane implements MacMirror {
   /** Publishes the sessions that are routine now, and withdraws the ones no longer so. */
   publish(now: number): void {
     this.offset = FastPath.now() - this.clockNow();
-    const seenRx = new Set<number>();
+    const round = ++this.round;
     for (const peer of this.device.peers.values()) {
       const slot = this.slotOf(peer.id);
       if (slot === undefined) continue;
       this.publishTx(peer, slot, now);
-      for (const kp of [peer.current, peer.previous, peer.older]) {
-        if (!kp || !peer.endpoint) continue;
-        const until = this.rxUntil(peer, kp);
-        const native = this.sessions.get(kp.localIndex);
-        if (!native || until <= now) continue;
-        seenRx.add(kp.localIndex);
-        const p = this.rx.get(kp.localIndex);
-        if (p && p.kp === kp && p.endpoint === peer.endpoint && p.until === until) continue;
-        const e = peer.endpoint;
-        this.fast.setRx(
-          kp.localIndex,
-          slot,
-          native.open,
-          kp.replay.state,
-          endpointAddress(e),
-          e.port,
-          until + this.offset,
-        );
-        this.rx.set(kp.localIndex, { kp, endpoint: e, until });
-      }
+      this.publishRx(peer, peer.current, slot, now, round);
+      this.publishRx(peer, peer.previous, slot, now, round);
+      this.publishRx(peer, peer.older, slot, now, round);
     }
-    for (const index of this.rx.keys()) {
-      if (seenRx.has(index)) continue;
+    for (const [index, p] of this.rx) {
+      if (p.round === round) continue;
       this.fast.deleteRx(index);
       this.rx.delete(index);
     }
@@ -95,10 +81,10 @@ export class FastLane implements MacMirror {
     }
   }
 
-  /** Folds what the fast path did since the last sync into the protocol and the figures. */
-  sync(): void {
+  /** Folds what the fast path did since the last sync into the protocol and the figures; false if it did nothing. */
+  sync(): boolean {
     const s = this.fast.stats;
-    if (s[GLOBAL_BASE + GLOBAL.DIRTY] === 0) return;
+    if (s[GLOBAL_BASE + GLOBAL.DIRTY] === 0) return false;
     this.offset = FastPath.now() - this.clockNow();
     for (let slot = 1; slot < FAST_SLOTS; slot++) {
       const peer = this.peerOf[slot];
@@ -116,6 +102,7 @@ export class FastLane implements MacMirror {
     this.count('decrypt_failed', s[g + GLOBAL.DECRYPT_FAILED]!);
     s.fill(0, g + GLOBAL.TAP_FULL, g + GLOBAL.DECRYPT_FAILED + 1);
     s[g + GLOBAL.DIRTY] = 0;
+    return true;
   }
 
   /** Packets the fast path carried, each way, since start. */
@@ -157,6 +144,22 @@ export class FastLane implements MacMirror {
     return t === undefined ? undefined : t - this.offset;
   }
 
+  private publishRx(peer: Peer, kp: Keypair | null, slot: number, now: number, round: number): void {
+    const e = peer.endpoint;
+    if (!kp || !e) return;
+    const until = this.rxUntil(peer, kp);
+    const native = this.sessions.get(kp.localIndex);
+    if (!native || until <= now) return;
+    const p = this.rx.get(kp.localIndex);
+    if (p && p.kp === kp && p.endpoint === e && p.until === until) {
+      p.round = round;
+      return;
+    }
+    const addr = endpointAddress(e);
+    this.fast.setRx(kp.localIndex, slot, native.open, kp.replay.state, addr, e.port, until + this.offset);
+    this.rx.set(kp.localIndex, { kp, endpoint: e, until, round });
+  }
+
   private publishTx(peer: Peer, slot: number, now: number): void {
     const kp = peer.current;
     const e = peer.endpoint;
@@ -182,7 +185,7 @@ export class FastLane implements MacMirror {
       until + this.offset,
       limit,
     );
-    this.tx[slot] = { kp, endpoint: e, until };
+    this.tx[slot] = { kp, endpoint: e, until, round: this.round };
   }
 
   private withdrawTx(slot: number): void {

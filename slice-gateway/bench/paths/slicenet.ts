@@ -16,12 +16,22 @@ import type { BenchPath, PathContext } from './path.ts';
 
 const PORT = 51820;
 
-/** SLICENET_BENCH_OFFLOADS=1|0: the gateways' TAP offloads (unset: the gateway's default). */
-function offloads(): { offloads?: boolean } {
-  const v = process.env.SLICENET_BENCH_OFFLOADS;
-  if (v === undefined || v === '') return {};
-  if (v !== '0' && v !== '1') throw new Error(`SLICENET_BENCH_OFFLOADS "${v}": must be 0 or 1`);
-  return { offloads: v === '1' };
+/**
+ * SLICENET_BENCH_OFFLOADS=1|0 and SLICENET_BENCH_FASTPATH=1|0: the gateways' TAP offloads and
+ * native fast path (unset: the gateway's defaults, both on).
+ */
+function switches(): { offloads?: boolean; fastPath?: boolean } {
+  const out: { offloads?: boolean; fastPath?: boolean } = {};
+  for (const [env, key] of [
+    ['SLICENET_BENCH_OFFLOADS', 'offloads'],
+    ['SLICENET_BENCH_FASTPATH', 'fastPath'],
+  ] as const) {
+    const v = process.env[env];
+    if (v === undefined || v === '') continue;
+    if (v !== '0' && v !== '1') throw new Error(`${env} "${v}": must be 0 or 1`);
+    out[key] = v === '1';
+  }
+  return out;
 }
 
 async function up(t: Topology, ctx: PathContext, name: string, cipher: TransportCipher): Promise<void> {
@@ -37,7 +47,7 @@ async function up(t: Topology, ctx: PathContext, name: string, cipher: Transport
       sliceMtu: POD_MTU,
       wanMtu: WAN_MTU,
       cipher,
-      ...offloads(),
+      ...switches(),
       peers: [
         {
           cluster: `gw-${other}`,
