@@ -2,8 +2,8 @@
  * Bundles the plugin into one executable file: `npm run build:cni` → dist/cni/slicenet.
  * One file because the runtime starts a fresh process per pod, and resolving a tree of
  * node_modules costs more than reading one file; CommonJS because it starts faster and the
- * CNI bin dir has no package.json to say otherwise. The gRPC client (node:http2) is loaded
- * only by the commands that call the agent (see commands.ts).
+ * CNI bin dir has no package.json to say otherwise. The gRPC client (client.ts on the
+ * plugin's own HTTP/2, over node:net) is loaded only by the commands that call the agent.
  *
  * The interpreter line drops NODE_EXTRA_CA_CERTS: Node reads and parses that bundle at every
  * start (~50 ms of CPU for Debian's 140 certificates, measured here: 79 → 30 ms per VERSION),

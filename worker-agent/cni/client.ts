@@ -1,12 +1,13 @@
 /**
- * One unary gRPC call to the agent over its unix socket, on Node's own `node:http2`.
- * Loaded only by commands that talk to the agent (`import()` in commands.ts).
+ * One unary gRPC call to the agent over its unix socket, on the plugin's own small HTTP/2
+ * client (http2.ts, hpack.ts) over `node:net`. Loaded only by commands that talk to the agent
+ * (`import()` in commands.ts).
  *
- * Why not grpc-js: the plugin is a fresh process per pod, and loading and initialising
- * grpc-js was most of its start-up (measured: see README.md "Start-up"), while one unary call
- * needs very little of the protocol. What this speaks is plain gRPC over HTTP/2, the same as
- * grpc-js's client (the agent's server stays grpc-js, and test/server.test.ts talks to it
- * with grpc-js's client):
+ * Why not grpc-js, nor node:http2: the plugin is a fresh process per pod, and loading and
+ * initialising grpc-js was most of its start-up, and node:http2 still ~10 ms of CPU of it
+ * (measured: see README.md "Start-up"), while one unary call needs very little of either
+ * protocol. What this speaks is plain gRPC over HTTP/2, the same as grpc-js's client (the
+ * agent's server stays grpc-js, and test/server.test.ts talks to it with grpc-js's client):
  *
  *   POST /slicenet.agent.v1.Agent/<Method>   content-type: application/grpc, te: trailers,
  *                                            grpc-timeout: <ms>m
@@ -17,11 +18,10 @@
  *
  * No compression, no retries, no keepalive: one call, then the process exits.
  */
-import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
-import { createConnection } from 'node:net';
 import { AGENT_ERROR_METADATA_KEY } from '../errors.ts';
 import { decode, encode, type Schema } from './codec.ts';
 import { AgentCallError } from './errors.ts';
+import { Http2Error, request } from './http2.ts';
 import type { Command } from './versions.ts';
 
 export interface Call {
@@ -74,11 +74,6 @@ export function unframe(body: Buffer): Buffer | undefined {
   return body.subarray(5, 5 + len);
 }
 
-const header = (h: IncomingHttpHeaders, key: string): string | undefined => {
-  const v = h[key];
-  return Array.isArray(v) ? v[0] : v;
-};
-
 function decodeMessage(raw: string | undefined): string {
   if (!raw) return '';
   try {
@@ -88,68 +83,53 @@ function decodeMessage(raw: string | undefined): string {
   }
 }
 
-export function callAgent(c: Call): Promise<Record<string, unknown>> {
+export async function callAgent(c: Call): Promise<Record<string, unknown>> {
   const fail = (status: string, details: string, agentCode?: string): AgentCallError =>
     new AgentCallError(c.command, c.socket, status, agentCode, details);
-  return new Promise<Record<string, unknown>>((resolve, reject) => {
-    let settled = false;
-    const session: ClientHttp2Session = connect('http://localhost', {
-      createConnection: () => createConnection(c.socket),
-    });
-    const finish = (err: AgentCallError | undefined, res?: Record<string, unknown>): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      session.destroy();
-      if (err) reject(err);
-      else resolve(res ?? {});
-    };
-    const timer = setTimeout(
-      () => finish(fail('DEADLINE_EXCEEDED', `no answer from the agent within ${c.timeoutMs} ms`)),
-      c.timeoutMs,
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(fail('DEADLINE_EXCEEDED', `no answer from the agent within ${c.timeoutMs} ms`)),
+    c.timeoutMs,
+  );
+  let reply;
+  try {
+    reply = await request(
+      c.socket,
+      [
+        [':method', 'POST'],
+        [':scheme', 'http'],
+        [':path', `/slicenet.agent.v1.Agent/${c.method}`],
+        [':authority', 'localhost'],
+        ['content-type', 'application/grpc'],
+        ['te', 'trailers'],
+        ['grpc-timeout', `${c.timeoutMs}m`],
+      ],
+      frame(encode(c.requestSchema, c.request)),
+      deadline.signal,
     );
+  } catch (e) {
+    if (e instanceof AgentCallError) throw e;
     // A refused or absent socket, a reset: the agent is not there, as grpc-js reports it.
-    session.on('error', (e: Error) => finish(fail('UNAVAILABLE', `cannot reach the agent: ${e.message}`)));
-    const req = session.request({
-      [constants.HTTP2_HEADER_METHOD]: 'POST',
-      [constants.HTTP2_HEADER_PATH]: `/slicenet.agent.v1.Agent/${c.method}`,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      'grpc-timeout': `${c.timeoutMs}m`,
-    });
-    let headers: IncomingHttpHeaders = {};
-    let trailers: IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    req.on('response', (h: IncomingHttpHeaders) => (headers = h));
-    req.on('trailers', (t: IncomingHttpHeaders) => (trailers = t));
-    req.on('data', (b: Buffer) => chunks.push(b));
-    req.on('error', (e: Error) => finish(fail('UNAVAILABLE', `the call to the agent failed: ${e.message}`)));
-    req.on('close', () => {
-      // Trailers-only responses carry the status in the headers.
-      const all = { ...headers, ...trailers };
-      const code = header(all, 'grpc-status');
-      if (code === undefined) {
-        const http = header(headers, constants.HTTP2_HEADER_STATUS);
-        return finish(
-          fail('UNAVAILABLE', `the agent closed the call without a gRPC status (HTTP ${http ?? 'none'})`),
-        );
-      }
-      const name = STATUS_NAMES[Number(code)] ?? code;
-      if (name !== 'OK')
-        return finish(
-          fail(
-            name,
-            decodeMessage(header(all, 'grpc-message')) || name,
-            header(all, AGENT_ERROR_METADATA_KEY),
-          ),
-        );
-      try {
-        const msg = unframe(Buffer.concat(chunks));
-        finish(undefined, decode(c.responseSchema, msg ?? Buffer.alloc(0)));
-      } catch (e) {
-        finish(fail('INTERNAL', `cannot decode the agent's reply: ${(e as Error).message}`));
-      }
-    });
-    req.end(frame(encode(c.requestSchema, c.request)));
-  });
+    const what =
+      e instanceof Http2Error && e.transport ? 'cannot reach the agent' : 'the call to the agent failed';
+    throw fail('UNAVAILABLE', `${what}: ${(e as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  // Trailers-only responses carry the status in the headers.
+  const all = (key: string): string | undefined => reply.trailers.get(key) ?? reply.headers.get(key);
+  const code = all('grpc-status');
+  if (code === undefined)
+    throw fail(
+      'UNAVAILABLE',
+      `the agent closed the call without a gRPC status (HTTP ${reply.headers.get(':status') ?? 'none'})`,
+    );
+  const name = STATUS_NAMES[Number(code)] ?? code;
+  if (name !== 'OK')
+    throw fail(name, decodeMessage(all('grpc-message')) || name, all(AGENT_ERROR_METADATA_KEY));
+  try {
+    return decode(c.responseSchema, unframe(reply.body) ?? Buffer.alloc(0));
+  } catch (e) {
+    throw fail('INTERNAL', `cannot decode the agent's reply: ${(e as Error).message}`);
+  }
 }
