@@ -257,7 +257,10 @@ bool sn_fast_tap(fastpath *f, const uint8_t *frame, uint32_t len) {
 }
 
 bool sn_fast_udp(fastpath *f, const uint8_t *d, uint32_t len, uint32_t addr, uint16_t port) {
-  if (len < SN_AEAD_OVERHEAD || len - SN_AEAD_OVERHEAD > f->max_frame || d[0] != MSG_TRANSPORT) return false;
+  /* A bad header is JavaScript's to count (unknown_type); only the AEAD's verdict is counted here. */
+  if (len < SN_AEAD_OVERHEAD || len - SN_AEAD_OVERHEAD > f->max_frame || d[0] != MSG_TRANSPORT || d[1] || d[2] ||
+      d[3])
+    return false;
   rx_entry *e = rx_find(f, get_le32(d + 4));
   if (!e || e->addr != addr || e->port != port) return false;
   double now = now_ms();

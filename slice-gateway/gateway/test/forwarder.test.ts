@@ -137,3 +137,32 @@ test('ARP the table cannot or must not answer floods, or stays local', (t) => {
     'the owner answers itself',
   );
 });
+
+test('a mirror is told of every new or moved MAC and every forgotten one, and holds off aging while it saw the MAC', (t) => {
+  const calls: string[] = [];
+  const seenElsewhere = new Map<number, number>();
+  const fwd = new Forwarder({ ageMs: 1000 });
+  fwd.fromPeer('p1', frame(BROADCAST, A), 0, 60, 0); // learned before the mirror: copied on attach
+  fwd.setMirror({
+    set: (mac, port) => calls.push(`set ${mac} ${port}`),
+    delete: (mac) => calls.push(`delete ${mac}`),
+    seen: (mac) => seenElsewhere.get(mac),
+  });
+  const a = macAt(frame(A, A), 0);
+  const b = macAt(frame(B, B), 0);
+  fwd.fromTap(frame(A, B), 0, 60, 10); // B learned local; A looked up
+  fwd.fromTap(frame(A, B), 0, 60, 20); // nothing new: no call
+  fwd.fromPeer('p2', frame(BROADCAST, A), 0, 60, 30); // A moved
+  t.deepEqual(calls, [`set ${a} p1`, `set ${b} ${LOCAL}`, `set ${a} p2`]);
+  calls.length = 0;
+  // At 1100 both are a second old here; the mirror's owner forwarded B's frames at 900.
+  seenElsewhere.set(b, 900);
+  fwd.sweep(1100);
+  t.deepEqual(calls, [`delete ${a}`], 'A aged out; B kept');
+  t.is(fwd.lookup(b, 1100), LOCAL);
+  t.is(fwd.lookup(b, 1950), undefined, 'B ages from when the mirror saw it');
+  t.deepEqual(calls, [`delete ${a}`, `delete ${b}`]);
+  fwd.fromPeer('p1', frame(BROADCAST, A), 0, 60, 2000);
+  fwd.forgetPeer('p1');
+  t.deepEqual(calls.slice(2), [`set ${a} p1`, `delete ${a}`]);
+});
