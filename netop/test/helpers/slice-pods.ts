@@ -67,6 +67,12 @@ export async function enableIpv6(ns: Netns): Promise<string> {
   return addr;
 }
 
+/**
+ * Whether any of three echo requests to `linkLocal` is answered: one ping alone can be lost to
+ * neighbour discovery still settling on a loaded machine (a CI run saw it), and a policy that
+ * drops IPv6 drops all three.
+ */
 export async function reaches6(from: Netns, linkLocal: string): Promise<boolean> {
-  return (await from.execRaw(['ping', '-6', '-n', '-c1', '-W1', `${linkLocal}%slice0`])).exitCode === 0;
+  const argv = ['ping', '-6', '-n', '-c3', '-i0.3', '-W1', `${linkLocal}%slice0`];
+  return (await from.execRaw(argv)).exitCode === 0;
 }
