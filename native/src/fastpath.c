@@ -553,26 +553,30 @@ static napi_value fast_delete_mac(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The mirror's entry for the MAC in argv[0] (NULL if none); false with an exception pending. */
+static bool mac_lookup(napi_env env, napi_callback_info info, mac_entry **e) {
+  napi_value argv[1];
+  uint64_t mac;
+  fastpath *f = this_fast(env, info, 1, argv);
+  if (!f || !mac_arg(env, argv[0], &mac)) return false;
+  *e = mac_find(f, mac);
+  return true;
+}
+
 /* macSeen(mac) -> when the fast path last forwarded a frame from or to it, or -1 */
 static napi_value fast_mac_seen(napi_env env, napi_callback_info info) {
-  napi_value argv[1], res;
-  fastpath *f = this_fast(env, info, 1, argv);
-  SN_TRY(f);
-  uint64_t mac;
-  SN_TRY(mac_arg(env, argv[0], &mac));
-  mac_entry *e = mac_find(f, mac);
+  napi_value res;
+  mac_entry *e;
+  SN_TRY(mac_lookup(env, info, &e));
   SN_CALL(env, napi_create_double(env, e && e->seen > 0 ? e->seen : -1, &res));
   return res;
 }
 
 /* macSlot(mac) -> the slot the mirror has for `mac`, or -1 */
 static napi_value fast_mac_slot(napi_env env, napi_callback_info info) {
-  napi_value argv[1], res;
-  fastpath *f = this_fast(env, info, 1, argv);
-  SN_TRY(f);
-  uint64_t mac;
-  SN_TRY(mac_arg(env, argv[0], &mac));
-  mac_entry *e = mac_find(f, mac);
+  napi_value res;
+  mac_entry *e;
+  SN_TRY(mac_lookup(env, info, &e));
   SN_CALL(env, napi_create_int32(env, e ? (int32_t)e->slot : -1, &res));
   return res;
 }
