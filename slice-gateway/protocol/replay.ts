@@ -5,7 +5,7 @@
 // allocation-free. Counters are u64, kept as bigint.
 //
 // The window's state is one 520-byte array (`state`: the greatest counter as a u64 at byte 0,
-// then the 128 blocks) so that the gateway's native fast path (native/src/fastpath.c) can
+// then the 128 blocks) so that the gateway's native fast path (native/src/replay.h) can
 // check and update the very same window with the same algorithm: one window per session,
 // whichever path a datagram takes.
 import { REJECT_AFTER_MESSAGES } from './constants.ts';
