@@ -4,7 +4,7 @@
  *
  * 1. Pod create → Running with its second NIC in network-status, 50 pods per batch created
  *    back to back over both nodes: the slice NIC (`slicenet` plugin) against a bridge +
- *    host-local NIC through the same Multus. Three runs, the variants' order alternating;
+ *    host-local NIC through the same Multus. Five runs, the variants' order alternating;
  *    every batch is deleted (and its CNI DELs done) before the next. Each figure is the
  *    median over runs of that run's p50 / p99; the goals are the ratios of those medians.
  *    With each batch, the whole machine's busy CPU (/proc/stat) per pod: what a pod costs,
@@ -13,7 +13,7 @@
  * 3. The plugin's own ADD and DEL: the bundled plugin run as a fresh process against the real
  *    agent, one call at a time (plugin-time.ts); p50 / p99 of 20 each.
  * 4. iperf3 TCP throughput between pods on the two nodes, to the server's slice0 and to its
- *    eth0 address, alternating, 3 × 5 s each; medians.
+ *    eth0 address, alternating, 5 × 5 s each; medians.
  *
  * The machine's load average (1 min) at the start and the end goes into the figures: on
  * shared cores, pod latencies are mostly CPU queueing, and the ratios say more than the times.
@@ -40,7 +40,8 @@ import { pluginTimes } from './plugin-time.ts';
 import { setUpSlice, SLICE, BRIDGE_NAD } from './slice-lab.ts';
 import { iperf, startIperfPods } from './throughput.ts';
 
-const RUNS = 3;
+/** Batches of one variant swing by ±30 % between runs on shared cores: five, not three, steady the medians. */
+const RUNS = 5;
 const PODS = 50;
 const WARM_UP_PODS = 2;
 const IPERF_SECONDS = 5;
