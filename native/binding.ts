@@ -161,6 +161,7 @@ export interface NativeBinding {
   ): number;
   netlinkOpen(nsPath: string, protocol: number): number;
   netlinkCall(fd: number, request: Uint8Array): Buffer[];
+  netlinkCallAsync(fd: number, request: Uint8Array): Promise<Buffer[]>;
   netnsWriteFile(nsPath: string, path: string, text: string): void;
 }
 

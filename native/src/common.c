@@ -16,8 +16,8 @@ void sn_throw_last(napi_env env) {
   napi_throw_error(env, "ERR_NATIVE", info && info->error_message ? info->error_message : "N-API call failed");
 }
 
-napi_value sn_throw_errno(napi_env env, const char *what, int err) {
-  char msg[256];
+napi_value sn_errno_error(napi_env env, const char *what, int err) {
+  char msg[320];
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
   /* glibc names every errno; libuv's table (its codes are negated errnos) is the fallback. */
   const char *code = strerrorname_np(err);
@@ -27,11 +27,17 @@ napi_value sn_throw_errno(napi_env env, const char *what, int err) {
       napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg) != napi_ok ||
       napi_create_error(env, jcode, jmsg, &error) != napi_ok ||
       napi_create_int32(env, -err, &jerrno) != napi_ok ||
-      napi_set_named_property(env, error, "errno", jerrno) != napi_ok) {
-    sn_throw_last(env);
+      napi_set_named_property(env, error, "errno", jerrno) != napi_ok)
     return NULL;
-  }
-  napi_throw(env, error);
+  return error;
+}
+
+napi_value sn_throw_errno(napi_env env, const char *what, int err) {
+  napi_value error = sn_errno_error(env, what, err);
+  if (error)
+    napi_throw(env, error);
+  else
+    sn_throw_last(env);
   return NULL;
 }
 

@@ -35,6 +35,8 @@
   } while (0)
 
 void sn_throw_last(napi_env env);
+/* An Error for errno `err` ("<what>: <strerror>", `code` its name, `errno`), or NULL. */
+napi_value sn_errno_error(napi_env env, const char *what, int err);
 napi_value sn_throw_errno(napi_env env, const char *what, int err);
 napi_value sn_throw_range(napi_env env, const char *fmt, ...);
 napi_value sn_throw_type(napi_env env, const char *fmt, ...);

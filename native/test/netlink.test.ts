@@ -170,6 +170,46 @@ root('malformed requests are refused before the send; a closed socket refuses ca
   node.close();
 });
 
+root(
+  'deleting links on a worker: the loop keeps turning while the kernel waits, calls take turns, errors reject',
+  async (t) => {
+    const node = Netlink.open(path(NODE));
+    const names = Array.from({ length: 6 }, (_, i) => `snva${id}${i}`);
+    try {
+      for (const name of names)
+        await run(['ip', '-n', NODE, 'link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`]);
+      // Each deletion waits for an RCU grace period inside the send; timers fire meanwhile.
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 1);
+      const started = performance.now();
+      const pending = names.map((name) => node.callAsync(delLink(name)));
+      refused(t, () => node.call(getLink('br0')), { message: /asynchronous call is in flight/ });
+      await Promise.all(pending);
+      const ms = performance.now() - started;
+      clearInterval(timer);
+      t.log(`${names.length} deletions: ${ms.toFixed(1)} ms, ${ticks} timer ticks meanwhile`);
+      t.true(ticks > 0, 'the loop ran timers while the deletions were in the kernel');
+      for (const name of names) t.is(await link(NODE, name), undefined);
+      const err = await node.callAsync(delLink(names[0]!)).then(
+        () => undefined,
+        (e: unknown) => e as NodeJS.ErrnoException,
+      );
+      t.like(err, { code: 'ENODEV' });
+      t.regex(err!.message, /^netlink: .*No such device/);
+      t.is(
+        linkIndexOf(node.call(getLink('br0'))[0]!) > 0,
+        true,
+        'sync calls work again once none is in flight',
+      );
+      refused(t, () => node.callAsync(Buffer.alloc(8)), { name: 'RangeError', message: /claims 0 bytes/ });
+      refused(t, () => loadNative().netlinkCallAsync(-1, delLink('x')), { code: 'EBADF', message: /^fd/ });
+    } finally {
+      for (const name of names) await runRaw(['ip', '-n', NODE, 'link', 'del', name]);
+      node.close();
+    }
+  },
+);
+
 /** The elements of a set as `nft -j` renders them. */
 async function elements(set: string): Promise<unknown[]> {
   const r = await runRaw(['nft', '-j', 'list', 'set', 'bridge', 't', set], { netns: NODE });

@@ -9,7 +9,8 @@
  *   pod ns, rtnetlink       RTM_NEWADDR <ip>/<prefix>; RTM_NEWLINK slice0 up
  *
  * No process is started: the kernel calls go through the addon's netlink socket
- * (native/netlink.ts), each answered within its send. Before, ADD ran `ip -batch` and a shell
+ * (native/netlink.ts), each answered within its send; deleting the pair, which waits for the
+ * kernel, runs on a libuv worker. Before, ADD ran `ip -batch` and a shell
  * with `ip -batch` in the pod's namespace: two forks of the agent's large Node process and
  * three programs per pod, most of the agent's CPU per ADD in a burst. Both MACs are chosen
  * here (derived from the pod's address), never read back.
@@ -18,7 +19,6 @@ import { closeSync, openSync } from 'node:fs';
 import { ipJson, type IpAddr, type IpLink } from '../../lib/net/ip.ts';
 import {
   checkIfname,
-  delLink,
   getLink,
   linkIndexOf,
   newAddr4,
@@ -26,6 +26,7 @@ import {
   setLinkUp,
 } from '../../lib/net/rtnetlink.ts';
 import { Netlink, writeFileInNetns } from '../../native/netlink.ts';
+import { deleteLinkAsync, errnoCode, nodeNetlink } from './sockets.ts';
 import { bridgeName, hostMacForAddress, tempPeerName } from './names.ts';
 
 export interface PodNic {
@@ -39,22 +40,30 @@ export interface PodNic {
   mtu: number;
 }
 
-/** The agent's socket in its own (the node's) namespace, opened on first use and kept. */
-let nodeSocket: Netlink | undefined;
-const node = (): Netlink => (nodeSocket ??= Netlink.open());
+/** A pair of this name exists already: left by an ADD a crash cut short. */
+class LeftOver extends Error {}
 
-const errnoCode = (err: unknown): unknown => (err as NodeJS.ErrnoException | undefined)?.code;
-
-export function attachPodNic(n: PodNic): Promise<{ hostMac: string }> {
-  // Synchronous kernel calls, microseconds each; a Promise keeps the callers' shape.
-  return new Promise((resolve) => resolve(attachNow(n)));
+export async function attachPodNic(n: PodNic): Promise<{ hostMac: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return makeNic(n);
+    } catch (err) {
+      // Undo what this attempt made; its own error is the one to report.
+      await detachPodNic(n.hostIfname).catch(() => undefined);
+      // A left-over pair is known only when making it fails (a check before every attach would
+      // cost a call each time): once more from nothing.
+      if (err instanceof LeftOver && attempt === 1) continue;
+      throw err instanceof LeftOver ? err.cause : err;
+    }
+  }
 }
 
-function attachNow(n: PodNic): { hostMac: string } {
+/** The kernel calls of an attach: each answered within its send (microseconds). */
+function makeNic(n: PodNic): { hostMac: string } {
   checkIfname('ifname', n.ifname);
   const [ip, prefix] = n.address.split('/');
   const hostMac = hostMacForAddress(ip!);
-  const nl = node();
+  const nl = nodeNetlink();
   const master = linkIndexOf(nl.call(getLink(bridgeName(n.vni)))[0]!);
   const ns = openSync(n.netnsPath, 'r');
   try {
@@ -69,11 +78,7 @@ function attachNow(n: PodNic): { hostMac: string } {
     try {
       nl.call(pair);
     } catch (err) {
-      // Left by an ADD a crash cut short: start from nothing. Only then: a check before every
-      // attach would cost a call each time.
-      if (errnoCode(err) !== 'EEXIST') throw err;
-      detachNow(n.hostIfname);
-      nl.call(pair);
+      throw errnoCode(err) === 'EEXIST' ? new LeftOver('the pair exists', { cause: err }) : err;
     }
     // Slices are IPv4: no IPv6 link-local address means no neighbour discovery for the
     // anti-spoof guard to drop. Off before the link is up, so none is ever made. The file is
@@ -91,13 +96,6 @@ function attachNow(n: PodNic): { hostMac: string } {
     } finally {
       pod.close();
     }
-  } catch (err) {
-    try {
-      detachNow(n.hostIfname);
-    } catch {
-      // The attach's own error is the one to report.
-    }
-    throw err;
   } finally {
     closeSync(ns);
   }
@@ -109,18 +107,8 @@ function attachNow(n: PodNic): { hostMac: string } {
  * name is that of pairs an older agent made in the node's namespace first and may have left
  * there in a crash.
  */
-export function detachPodNic(hostIfname: string): Promise<void> {
-  return new Promise((resolve) => resolve(detachNow(hostIfname)));
-}
-
-function detachNow(hostIfname: string): void {
-  for (const name of [hostIfname, tempPeerName(hostIfname)]) {
-    try {
-      node().call(delLink(name));
-    } catch (err) {
-      if (errnoCode(err) !== 'ENODEV') throw err;
-    }
-  }
+export async function detachPodNic(hostIfname: string): Promise<void> {
+  for (const name of [hostIfname, tempPeerName(hostIfname)]) await deleteLinkAsync(name);
 }
 
 /** What differs from what attach made; empty when all is in place. */
