@@ -1,6 +1,8 @@
 /**
- * iproute2, the one way Slicenet changes links, addresses and FDBs: Node has no netlink, and
- * a batch (`ip -batch -`) makes several changes for the price of one process start (~3 ms).
+ * iproute2, for the links and addresses Slicenet changes off the per-pod path (the gateway's
+ * TAP, QoS, checks, benchmarks): a batch (`ip -batch -`) makes several changes for the price of
+ * one process start (~3 ms). The node agent's per-pod and per-slice changes go through netlink
+ * instead (rtnetlink.ts, rtbridge.ts, native/netlink.ts): no process per pod.
  * Commands run in the caller's network namespace or, with `netnsPath`, in another one.
  */
 import { CommandError, run, runRaw } from '../exec.ts';
@@ -24,11 +26,6 @@ export async function ipJson<T>(args: string[], opts: NetnsOption = {}): Promise
     throw new CommandError(['ip', '-j', ...args], r.exitCode, r.stderr);
   }
   return r.stdout.trim() ? (JSON.parse(r.stdout) as T[]) : [];
-}
-
-/** `bridge <args>`, e.g. FDB changes. */
-export async function bridge(args: string[], opts: NetnsOption = {}): Promise<string> {
-  return run(['bridge', ...args], { netnsPath: opts.netnsPath });
 }
 
 /** Deletes a link; one already gone is success. */

@@ -15,18 +15,33 @@
 import { SlicenetError } from '../errors.ts';
 import { parseCidr } from './cidr.ts';
 
-const NLMSG_HDRLEN = 16;
-const IFINFOMSG_LEN = 16;
+export const NLMSG_HDRLEN = 16;
+export const IFINFOMSG_LEN = 16;
 const IFADDRMSG_LEN = 8;
 
-export const RTM = { NEWLINK: 16, DELLINK: 17, GETLINK: 18, NEWADDR: 20 } as const;
-const NLM_F = { REQUEST: 0x1, ACK: 0x4, EXCL: 0x200, CREATE: 0x400 } as const;
-const IFLA = { ADDRESS: 1, IFNAME: 3, MTU: 4, MASTER: 10, LINKINFO: 18, NET_NS_FD: 28 } as const;
-const IFLA_INFO = { KIND: 1, DATA: 2 } as const;
+export const RTM = {
+  NEWLINK: 16,
+  DELLINK: 17,
+  GETLINK: 18,
+  NEWADDR: 20,
+  NEWNEIGH: 28,
+  DELNEIGH: 29,
+  GETNEIGH: 30,
+} as const;
+export const NLM_F = {
+  REQUEST: 0x1,
+  ACK: 0x4,
+  DUMP: 0x300,
+  EXCL: 0x200,
+  CREATE: 0x400,
+  APPEND: 0x800,
+} as const;
+export const IFLA = { ADDRESS: 1, IFNAME: 3, MTU: 4, MASTER: 10, LINKINFO: 18, NET_NS_FD: 28 } as const;
+export const IFLA_INFO = { KIND: 1, DATA: 2 } as const;
 const VETH_INFO_PEER = 1;
 const IFA = { ADDRESS: 1, LOCAL: 2 } as const;
 const AF_INET = 2;
-const IFF_UP = 0x1;
+export const IFF_UP = 0x1;
 /** IFNAMSIZ - 1: the longest interface name the kernel takes. */
 const MAX_IFNAME = 15;
 
@@ -56,12 +71,12 @@ export function ipv4Bytes(field: string, ip: string): Buffer {
   return b;
 }
 
-function checkMtu(field: string, mtu: number): void {
+export function checkMtu(field: string, mtu: number): void {
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
     bad(field, `${mtu} must be an integer from 68 to 65535`);
 }
 
-function u32(v: number): Buffer {
+export function u32(v: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(v);
   return b;
@@ -79,7 +94,7 @@ export function attr(type: number, payload: Buffer): Buffer {
   return b;
 }
 
-function ifinfomsg(index = 0, flags = 0, change = 0): Buffer {
+export function ifinfomsg(index = 0, flags = 0, change = 0): Buffer {
   const b = Buffer.alloc(IFINFOMSG_LEN);
   b.writeInt32LE(index, 4);
   b.writeUInt32LE(flags, 8);
@@ -101,7 +116,8 @@ export function nlmsg(type: number, flags: number, body: Buffer[]): Buffer {
 }
 
 /** An rtnetlink request: every one asks for an ack, which Netlink.call waits for. */
-const message = (type: number, flags: number, body: Buffer[]): Buffer => nlmsg(type, flags | NLM_F.ACK, body);
+export const message = (type: number, flags: number, body: Buffer[]): Buffer =>
+  nlmsg(type, flags | NLM_F.ACK, body);
 
 export interface VethEnd {
   name: string;

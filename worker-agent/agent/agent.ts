@@ -24,10 +24,10 @@ import { ReconcileMetrics } from '../../lib/kube/metrics.ts';
 import { WorkQueue } from '../../lib/kube/queue.ts';
 import { runWorkers } from '../../lib/kube/workers.ts';
 import type { Logger } from '../../lib/log.ts';
-import { ipJson, type IpLink } from '../../lib/net/ip.ts';
 import { installCniPlugin } from '../cni/install.ts';
 import type { AgentConfig } from '../config.ts';
 import { rebuildAntispoof, spoofedPackets } from '../dataplane/antispoof.ts';
+import { nodeLinks } from '../dataplane/sockets.ts';
 import { NodeIpam } from '../ipam/ipam.ts';
 import { AddressStore } from '../ipam/store.ts';
 import { loadNative } from '../../native/binding.ts';
@@ -131,8 +131,8 @@ export async function runAgent(cfg: AgentConfig, log: Logger, signal: AbortSigna
       );
     }
     const sweep = async (): Promise<void> => {
-      // One listing, not one `ip` per attachment: this runs every 30 s on every node.
-      const present = new Set((await ipJson<IpLink>(['link', 'show'])).map((l) => l.ifname));
+      // One netlink dump, not one lookup per attachment: this runs every 30 s on every node.
+      const present = new Set(nodeLinks().keys());
       for (const a of attachments.list()) {
         if (Backend.isStale(a, present.has(a.hostIfname))) {
           log.info('freeing an attachment whose pod is gone', {

@@ -8,11 +8,11 @@
  * Changes for one slice are serialized with attach (`lock`), so a bridge is never removed
  * between an attachment being recorded and its veth being plugged in.
  *
- * Checking the links costs four processes (`ip`, `ip`, `ip -batch`, `bridge`), and every
- * ADD of a slice waits its turn for it: on a node attaching 25 pods at once that queue was
- * most of the agent's ADD time. So ADD skips the check when the links are the ones this
- * process last made (`ensured`); the work-queue reconcile always checks the kernel and
- * refreshes that memory, and removing the links clears it.
+ * Checking the links is a dump of the node's links and of the bridge FDB (netlink, no process
+ * since 2026-11-24; four to six `ip` and `bridge` processes before), and every ADD of a slice
+ * waits its turn for it. So ADD skips the check when the links are the ones this process last
+ * made (`ensured`); the work-queue reconcile always checks the kernel and refreshes that
+ * memory, and removing the links clears it.
  */
 import type { V1Node } from '@kubernetes/client-node';
 import type { Slice, SliceIPBlock } from '../../controller/api/types.ts';

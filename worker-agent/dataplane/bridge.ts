@@ -10,10 +10,22 @@
  *   gateway TAP ─────┘
  *
  * Every function is idempotent: the agent reconciles to the state it computes, whatever a
- * crash left behind.
+ * crash left behind. No process is started: one link dump and a few rtnetlink calls
+ * (lib/net/rtbridge.ts) on the agent's socket, answered within their sends; the deletions,
+ * which wait for the kernel, run on a libuv worker (sockets.ts). Before, each check ran four
+ * to six `ip` and `bridge` processes, every fork of the agent's large process holding its loop.
  */
-import { bridge, deleteLink, ipBatch, ipJson, type IpLink } from '../../lib/net/ip.ts';
+import {
+  appendFloodEntry,
+  delFloodEntry,
+  dumpFdb,
+  newBridge,
+  newVxlan,
+  parseFdbEntry,
+  setLink,
+} from '../../lib/net/rtbridge.ts';
 import { bridgeName, VXLAN_PORT, vniOfLink, vxlanName } from './names.ts';
+import { deleteLinkAsync, errnoCode, nodeLinks, nodeNetlink } from './sockets.ts';
 
 export interface SliceLinks {
   vni: number;
@@ -24,54 +36,77 @@ export interface SliceLinks {
   remotes: string[];
 }
 
-export async function ensureSliceLinks(s: SliceLinks): Promise<void> {
-  const br = bridgeName(s.vni);
-  const vx = vxlanName(s.vni);
-  const lines: string[] = [];
-  const [brLink] = await ipJson<IpLink>(['link', 'show', 'dev', br]);
-  if (!brLink) lines.push(`link add ${br} type bridge`);
-  const [vxLink] = await ipJson<IpLink & { linkinfo?: { info_data?: { id?: number } } }>([
-    '-d',
-    'link',
-    'show',
-    'dev',
-    vx,
-  ]);
-  if (!vxLink) lines.push(`link add ${vx} type vxlan id ${s.vni} local ${s.localIp} dstport ${VXLAN_PORT}`);
-  lines.push(`link set ${vx} master ${br} mtu ${s.mtu} up`, `link set ${br} mtu ${s.mtu} up`);
-  await ipBatch(lines);
-  await setRemotes(vx, s.remotes);
+/** Makes a link unless one of that name exists (made meanwhile by an earlier, cut-short call). */
+function create(request: Buffer): void {
+  try {
+    nodeNetlink().call(request);
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+  }
 }
 
-/** Makes the all-zeros (flood) FDB entries of `vx` exactly `remotes`. */
-async function setRemotes(vx: string, remotes: string[]): Promise<void> {
-  const fdb = JSON.parse(await bridge(['-j', 'fdb', 'show', 'dev', vx])) as { mac: string; dst?: string }[];
-  const have = new Set(fdb.filter((e) => e.mac === '00:00:00:00:00:00' && e.dst).map((e) => e.dst!));
+export function ensureSliceLinks(s: SliceLinks): Promise<void> {
+  return new Promise((resolve) => resolve(ensureNow(s)));
+}
+
+function ensureNow(s: SliceLinks): void {
+  const br = bridgeName(s.vni);
+  const vx = vxlanName(s.vni);
+  let have = nodeLinks();
+  if (!have.has(br) || !have.has(vx)) {
+    if (!have.has(br)) create(newBridge({ name: br, mtu: s.mtu }));
+    if (!have.has(vx))
+      create(newVxlan({ name: vx, vni: s.vni, local: s.localIp, port: VXLAN_PORT, mtu: s.mtu }));
+    have = nodeLinks();
+  }
+  const brIndex = have.get(br)!.index;
+  const vxIndex = have.get(vx)!.index;
+  const nl = nodeNetlink();
+  nl.call(setLink(vxIndex, { master: brIndex, mtu: s.mtu }));
+  nl.call(setLink(brIndex, { mtu: s.mtu }));
+  setRemotes(vxIndex, s.remotes);
+}
+
+/** Makes the all-zeros (flood) FDB entries of the VXLAN exactly `remotes`. */
+function setRemotes(vxIndex: number, remotes: string[]): void {
+  const nl = nodeNetlink();
+  const fdb = nl.call(dumpFdb()).map(parseFdbEntry);
+  const have = new Set(
+    fdb.filter((e) => e.index === vxIndex && e.mac === '00:00:00:00:00:00' && e.dst).map((e) => e.dst!),
+  );
   const want = new Set(remotes);
-  for (const ip of want)
-    if (!have.has(ip)) await bridge(['fdb', 'append', '00:00:00:00:00:00', 'dev', vx, 'dst', ip]);
-  for (const ip of have)
-    if (!want.has(ip)) await bridge(['fdb', 'del', '00:00:00:00:00:00', 'dev', vx, 'dst', ip]);
+  for (const ip of want) if (!have.has(ip)) nl.call(appendFloodEntry(vxIndex, ip));
+  for (const ip of have) if (!want.has(ip)) nl.call(delFloodEntry(vxIndex, ip));
 }
 
 export async function removeSliceLinks(vni: number): Promise<void> {
-  await deleteLink(vxlanName(vni));
-  await deleteLink(bridgeName(vni));
+  await deleteLinkAsync(vxlanName(vni));
+  await deleteLinkAsync(bridgeName(vni));
 }
 
 /** The VNIs this node has links for (bridge or VXLAN), whatever made them. */
-export async function listSliceVnis(): Promise<number[]> {
-  const links = await ipJson<IpLink>(['link', 'show']);
-  const vnis = new Set<number>();
-  for (const l of links) {
-    const vni = vniOfLink(l.ifname);
-    if (vni !== undefined) vnis.add(vni);
-  }
-  return [...vnis];
+export function listSliceVnis(): Promise<number[]> {
+  return new Promise((resolve) => {
+    const vnis = new Set<number>();
+    for (const name of nodeLinks().keys()) {
+      const vni = vniOfLink(name);
+      if (vni !== undefined) vnis.add(vni);
+    }
+    resolve([...vnis]);
+  });
 }
 
 /** Names of the bridge ports that are pod veths. */
-export async function podPorts(vni: number): Promise<string[]> {
-  const links = await ipJson<IpLink>(['link', 'show', 'master', bridgeName(vni)]);
-  return links.map((l) => l.ifname).filter((n) => n.startsWith('snv'));
+export function podPorts(vni: number): Promise<string[]> {
+  return new Promise((resolve) => {
+    const all = nodeLinks();
+    const br = all.get(bridgeName(vni));
+    resolve(
+      br
+        ? [...all.values()]
+            .filter((l) => l.master === br.index && l.name.startsWith('snv'))
+            .map((l) => l.name)
+        : [],
+    );
+  });
 }

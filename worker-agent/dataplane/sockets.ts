@@ -6,6 +6,7 @@
  * `deleter`, asynchronously (Netlink.callAsync): a socket of their own, so that the
  * synchronous calls never find one in flight.
  */
+import { dumpLinks, parseLink, type LinkInfo } from '../../lib/net/rtbridge.ts';
 import { delLink } from '../../lib/net/rtnetlink.ts';
 import { Netlink } from '../../native/netlink.ts';
 
@@ -25,4 +26,14 @@ export async function deleteLinkAsync(name: string): Promise<void> {
   } catch (err) {
     if (errnoCode(err) !== 'ENODEV') throw err;
   }
+}
+
+/** The node's links by name: one netlink dump. */
+export function nodeLinks(): Map<string, LinkInfo> {
+  return new Map(
+    nodeNetlink()
+      .call(dumpLinks())
+      .map(parseLink)
+      .map((l) => [l.name, l]),
+  );
 }
