@@ -2,19 +2,13 @@
  * Netlink for the node agent: the kernel calls behind `ip link add … netns`, `ip addr add`,
  * `ip link del` and `nft add element`, without starting a process. The messages themselves are
  * built and parsed in TypeScript (lib/net/rtnetlink.ts, lib/net/nftnetlink.ts); this file only
- * does what Node cannot: open a netlink socket, in another network namespace if asked, and run
- * one request (or one nfnetlink batch) to its answer.
+ * does what Node cannot: run one request (or one nfnetlink batch) to its answer on a netlink
+ * socket (netns.c opens them, in another network namespace if asked).
  *
- *   netlinkOpen(nsPath, protocol)
- *                         a helper thread: open(nsPath) → setns(CLONE_NEWNET) → socket → exit;
- *                         the socket stays in that namespace, the calling thread never moves
  *   netlinkCall(fd, req)  send → recv until the last message's ack, an error or NLMSG_DONE
  *                         → the data messages
  *   netlinkCallAsync(fd, req)
  *                         the same on a libuv worker → a Promise (for link deletion)
- *   netnsWriteFile(nsPath, path, text)
- *                         a helper thread in that namespace opens and writes `path` (a
- *                         /proc/sys/net file is the namespace of the thread that opens it)
  *
  * Blocking: rtnetlink and nfnetlink answer within the send, so most calls return in
  * microseconds; deleting a link waits for the kernel's RCU grace period inside the send, 10-30
@@ -25,136 +19,15 @@
 #include "netlink.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/netlink.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "common.h"
 
-#define NL_PATH_MAX 4096
 #define NL_RECV_BYTES 65536
-
-typedef struct {
-  const char *ns_path; /* "" = the calling thread's namespace */
-  int protocol;        /* NETLINK_ROUTE or NETLINK_NETFILTER */
-  const char *file;    /* NULL: open a socket; else write `text` to this file */
-  const char *text;
-  int fd;  /* out: the socket */
-  int err; /* out: errno of the step that failed */
-  const char *step;
-} ns_job;
-
-static int open_socket(int protocol) {
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
-  if (fd < 0) return -1;
-  int one = 1;
-  struct timeval tv = {.tv_sec = 5};
-  struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-  if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one) < 0 ||
-      setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one) < 0 ||
-      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
-      bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-    int e = errno;
-    close(fd);
-    errno = e;
-    return -1;
-  }
-  return fd;
-}
-
-/* Runs in its own thread: setns moves only this thread, which then ends. */
-static void *ns_run(void *arg) {
-  ns_job *j = arg;
-  if (j->ns_path[0]) {
-    int ns = open(j->ns_path, O_RDONLY | O_CLOEXEC);
-    if (ns < 0) {
-      j->err = errno, j->step = "open the namespace";
-      return NULL;
-    }
-    int r = setns(ns, CLONE_NEWNET);
-    int e = errno;
-    close(ns);
-    if (r < 0) {
-      j->err = e, j->step = "setns";
-      return NULL;
-    }
-  }
-  if (!j->file) {
-    j->fd = open_socket(j->protocol);
-    if (j->fd < 0) j->err = errno, j->step = "netlink socket";
-    return NULL;
-  }
-  int fd = open(j->file, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) {
-    j->err = errno, j->step = "open";
-    return NULL;
-  }
-  size_t n = strlen(j->text);
-  if (write(fd, j->text, n) != (ssize_t)n) {
-    j->err = errno ? errno : EIO;
-    j->step = "write";
-  }
-  close(fd);
-  return NULL;
-}
-
-static bool run_in_ns(napi_env env, ns_job *j) {
-  pthread_t t;
-  int e = pthread_create(&t, NULL, ns_run, j);
-  if (e) {
-    sn_throw_errno(env, "pthread_create", e);
-    return false;
-  }
-  pthread_join(t, NULL);
-  if (!j->err) return true;
-  char what[NL_PATH_MAX + 64];
-  snprintf(what, sizeof what, "%s (%s%s%s)", j->step, j->ns_path[0] ? j->ns_path : "this namespace",
-           j->file ? ", " : "", j->file ? j->file : "");
-  sn_throw_errno(env, what, j->err);
-  return false;
-}
-
-/* netlinkOpen(nsPath, protocol) -> fd */
-static napi_value nl_open(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  char path[NL_PATH_MAX];
-  uint32_t protocol;
-  SN_TRY(sn_args(env, info, 2, argv, NULL));
-  SN_TRY(sn_string(env, argv[0], "nsPath", path, sizeof path));
-  SN_TRY(sn_u32(env, argv[1], "protocol", &protocol));
-  if (protocol != NETLINK_ROUTE && protocol != NETLINK_NETFILTER)
-    return sn_throw_range(env, "protocol must be NETLINK_ROUTE (0) or NETLINK_NETFILTER (12), not %u", protocol);
-  ns_job j = {.ns_path = path, .protocol = (int)protocol, .fd = -1};
-  SN_TRY(run_in_ns(env, &j));
-  napi_value out;
-  if (napi_create_int32(env, j.fd, &out) != napi_ok) {
-    close(j.fd);
-    sn_throw_last(env);
-    return NULL;
-  }
-  return out;
-}
-
-/* netnsWriteFile(nsPath, path, text) */
-static napi_value nl_write_file(napi_env env, napi_callback_info info) {
-  napi_value argv[3];
-  char ns[NL_PATH_MAX], file[NL_PATH_MAX], text[256];
-  SN_TRY(sn_args(env, info, 3, argv, NULL));
-  SN_TRY(sn_string(env, argv[0], "nsPath", ns, sizeof ns));
-  SN_TRY(sn_string(env, argv[1], "path", file, sizeof file));
-  SN_TRY(sn_string(env, argv[2], "text", text, sizeof text));
-  if (!file[0]) return sn_throw_range(env, "path must not be empty");
-  ns_job j = {.ns_path = ns, .file = file, .text = text};
-  SN_TRY(run_in_ns(env, &j));
-  return NULL;
-}
 
 /* The kernel's extended ack text after an nlmsgerr, if any (NETLINK_CAP_ACK: no payload copy). */
 static const char *extack_msg(struct nlmsghdr *h) {
@@ -255,9 +128,9 @@ done:
   free(buf);
 }
 
-/* The answer as JavaScript sees it: an array of Buffers, or (out_error) the errno Error. */
-static napi_value answer_js(napi_env env, const nl_answer *a, bool *failed) {
-  *failed = a->err != 0;
+/* The answer as JavaScript sees it: an array of Buffers, or (a->err set) the errno Error. NULL if
+ * making it failed. */
+static napi_value answer_js(napi_env env, const nl_answer *a) {
   if (a->err) {
     char what[320];
     if (a->what)
@@ -324,12 +197,11 @@ static napi_value nl_call(napi_env env, napi_callback_info info) {
   SN_TRY(parse_request(env, argv, &fd, &req, &first_seq, &seq));
   nl_answer a = {0};
   exchange(fd, req.data, req.bytes, first_seq, seq, &a);
-  bool failed;
-  napi_value out = answer_js(env, &a, &failed);
+  napi_value out = answer_js(env, &a);
   free(a.msgs);
   if (!out) sn_throw_last(env);
-  else if (failed) napi_throw(env, out);
-  return failed ? NULL : out;
+  else if (a.err) napi_throw(env, out);
+  return a.err ? NULL : out;
 }
 
 typedef struct {
@@ -350,13 +222,10 @@ static void job_execute(napi_env env, void *data) {
 
 static void job_complete(napi_env env, napi_status status, void *data) {
   nl_job *j = data;
-  bool failed = true;
-  napi_value v = status == napi_ok ? answer_js(env, &j->answer, &failed) : NULL;
-  if (!v) {
-    /* No answer to give (cancelled, or out of memory making it): an Error all the same. */
-    failed = true;
-    v = sn_errno_error(env, "netlink", status == napi_cancelled ? ECANCELED : ENOMEM);
-  }
+  napi_value v = status == napi_ok ? answer_js(env, &j->answer) : NULL;
+  bool failed = !v || j->answer.err;
+  /* No answer to give (cancelled, or out of memory making it): an Error all the same. */
+  if (!v) v = sn_errno_error(env, "netlink", status == napi_cancelled ? ECANCELED : ENOMEM);
   if (v) (failed ? napi_reject_deferred : napi_resolve_deferred)(env, j->deferred, v);
   napi_delete_async_work(env, j->work);
   free(j->answer.msgs);
@@ -401,10 +270,9 @@ static napi_value nl_call_async(napi_env env, napi_callback_info info) {
 
 bool sn_netlink_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"netlinkOpen", NULL, nl_open, NULL, NULL, NULL, napi_default, NULL},
       {"netlinkCall", NULL, nl_call, NULL, NULL, NULL, napi_default, NULL},
       {"netlinkCallAsync", NULL, nl_call_async, NULL, NULL, NULL, napi_default, NULL},
-      {"netnsWriteFile", NULL, nl_write_file, NULL, NULL, NULL, napi_default, NULL},
   };
-  return napi_define_properties(env, exports, sizeof props / sizeof props[0], props) == napi_ok;
+  return sn_netns_init(env, exports) &&
+         napi_define_properties(env, exports, sizeof props / sizeof props[0], props) == napi_ok;
 }

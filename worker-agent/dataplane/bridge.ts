@@ -53,11 +53,15 @@ function ensureNow(s: SliceLinks): void {
   const br = bridgeName(s.vni);
   const vx = vxlanName(s.vni);
   let have = nodeLinks();
-  if (!have.has(br) || !have.has(vx)) {
-    if (!have.has(br)) create(newBridge({ name: br, mtu: s.mtu }));
-    if (!have.has(vx))
-      create(newVxlan({ name: vx, vni: s.vni, local: s.localIp, port: VXLAN_PORT, mtu: s.mtu }));
-    have = nodeLinks();
+  const missing = [
+    ...(have.has(br) ? [] : [newBridge({ name: br, mtu: s.mtu })]),
+    ...(have.has(vx)
+      ? []
+      : [newVxlan({ name: vx, vni: s.vni, local: s.localIp, port: VXLAN_PORT, mtu: s.mtu })]),
+  ];
+  if (missing.length) {
+    missing.forEach(create);
+    have = nodeLinks(); // their indexes
   }
   const brIndex = have.get(br)!.index;
   const vxIndex = have.get(vx)!.index;
